@@ -1,0 +1,100 @@
+"""HTTP routes, schedules and nothing else: parse -> call one service -> render.
+
+Every route declares its role through ``endpoint(..., roles=...)``; errors are mapped in
+``chalicelib.http.errors``; business rules live in ``chalicelib``'s capability folders.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Chalice, Response
+
+from chalicelib.http import local_gateway
+from chalicelib.http.edge import Ctx, endpoint, install_middleware
+from chalicelib.http.views import admin, auth, lookup, meta
+
+app = Chalice(app_name="onagawa-points")
+app.api.binary_types.append("image/png")
+install_middleware(app)
+local_gateway.install()
+
+
+# -- auth ------------------------------------------------------------------------------------------
+@endpoint(app, "/v1/auth/login", methods=["POST"], summary="事業者・商工会のログイン")
+def login(ctx: Ctx) -> Response:
+    return auth.login(ctx)
+
+
+@endpoint(app, "/v1/auth/logout", methods=["POST"], summary="ログアウト(セッションCookieを消去)")
+def logout(ctx: Ctx) -> Response:
+    return auth.logout(ctx)
+
+
+@endpoint(app, "/v1/dev/token", methods=["POST"], summary="開発用トークン発行(local ステージのみ)")
+def dev_token(ctx: Ctx) -> Response:
+    return auth.dev_token(ctx)
+
+
+# -- operator: merchants ---------------------------------------------------------------------------
+@endpoint(app, "/v1/admin/merchants", methods=["POST"], roles=["operator"], summary="店舗を登録")
+def register_merchant(ctx: Ctx) -> Response:
+    return admin.register_merchant(ctx)
+
+
+@endpoint(app, "/v1/admin/merchants", methods=["GET"], roles=["operator"], summary="店舗一覧")
+def list_merchants(ctx: Ctx) -> Response:
+    return admin.list_merchants(ctx)
+
+
+@endpoint(app, "/v1/admin/merchants/{merchant_id}", methods=["GET"], roles=["operator"], summary="店舗の詳細")
+def get_merchant(ctx: Ctx, merchant_id: str) -> Response:
+    return admin.get_merchant(ctx, merchant_id)
+
+
+@endpoint(app, "/v1/admin/merchants/{merchant_id}/qr.png", roles=["operator"], summary="店舗QRコード(PNG)")
+def merchant_qr_png(ctx: Ctx, merchant_id: str) -> Response:
+    return admin.qr_png(ctx, merchant_id)
+
+
+@endpoint(app, "/v1/admin/merchants/{merchant_id}/qr.svg", roles=["operator"], summary="店舗QRコード(SVG)")
+def merchant_qr_svg(ctx: Ctx, merchant_id: str) -> Response:
+    return admin.qr_svg(ctx, merchant_id)
+
+
+@endpoint(app, "/v1/admin/merchants/{merchant_id}/letter", roles=["operator"], summary="印刷用の案内状(HTML)")
+def merchant_letter(ctx: Ctx, merchant_id: str) -> Response:
+    return admin.letter(ctx, merchant_id)
+
+
+@endpoint(app, "/v1/admin/merchants/{merchant_id}/suspend", methods=["POST"], roles=["operator"],
+          summary="店舗の利用停止")
+def suspend_merchant(ctx: Ctx, merchant_id: str) -> Response:
+    return admin.set_status(ctx, merchant_id, "suspended")
+
+
+@endpoint(app, "/v1/admin/merchants/{merchant_id}/reactivate", methods=["POST"], roles=["operator"],
+          summary="店舗の利用再開")
+def reactivate_merchant(ctx: Ctx, merchant_id: str) -> Response:
+    return admin.set_status(ctx, merchant_id, "active")
+
+
+@endpoint(app, "/v1/admin/merchants/{merchant_id}/reset-password", methods=["POST"], roles=["operator"],
+          summary="店舗ログインのパスワード再発行")
+def reset_merchant_password(ctx: Ctx, merchant_id: str) -> Response:
+    return admin.reset_password(ctx, merchant_id)
+
+
+# -- consumer --------------------------------------------------------------------------------------
+@endpoint(app, "/v1/merchants/lookup", roles=["consumer"], summary="QRコードから店舗を調べる")
+def lookup_merchant(ctx: Ctx) -> Response:
+    return lookup.lookup(ctx)
+
+
+# -- meta ------------------------------------------------------------------------------------------
+@endpoint(app, "/v1/openapi.json", summary="この API の OpenAPI 3 定義")
+def openapi(ctx: Ctx) -> Response:
+    return meta.openapi(ctx)
+
+
+@endpoint(app, "/v1/health", summary="死活監視")
+def health(ctx: Ctx) -> Response:
+    return meta.health(ctx)

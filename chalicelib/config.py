@@ -1,0 +1,127 @@
+"""Settings, read once and lazily from the environment.
+
+Every environment variable the product reads is named here and nowhere else. Reading is lazy
+(``get_settings()``) because ``chalice.test.Client`` applies a stage's environment only inside its
+``with`` block, and Lambda cold starts should not fail at import time for a route that does not
+need a setting. A missing or malformed required setting raises :class:`ConfigurationError` naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_name: str
+    bucket_name: str
+    session_secret: str
+    session_ttl_seconds: int
+    scheme_guid: str
+    qr_city: str
+    max_payment_points: int
+    cancel_window_days: int
+    export_url_ttl_seconds: int
+    settlement_grace_minutes: int
+    transfer_date_direction: str
+    consumer_jwt_issuer: str
+    consumer_jwt_audience: str
+    consumer_jwks_url: str
+    consumer_jwks_path: str
+    dev_issuer_enabled: bool
+    dev_issuer_key_path: str
+    contact_merchant_phone: str
+    contact_consumer_phone: str
+    contact_hours: str
+    public_base_url: str
+    zengin_requester_code: str
+    zengin_requester_name: str
+    zengin_bank_code: str
+    zengin_bank_name: str
+    zengin_branch_code: str
+    zengin_branch_name: str
+    zengin_account_type: int
+    zengin_account_number: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+def _req(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is required but not set")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int = 0, high: int = 10**12) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"environment variable {name} must be in [{low}, {high}], got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    direction = env.get("TRANSFER_DATE_DIRECTION", "previous").strip() or "previous"
+    if direction not in ("previous", "next"):
+        raise ConfigurationError("environment variable TRANSFER_DATE_DIRECTION must be 'previous' or 'next'")
+    secret = _req(env, "SESSION_SECRET")
+    if len(secret) < 32:
+        raise ConfigurationError("environment variable SESSION_SECRET must be at least 32 characters")
+    return Settings(
+        stage=env.get("STAGE", "dev").strip() or "dev",
+        table_name=_req(env, "TABLE_NAME"),
+        bucket_name=_req(env, "BUCKET_NAME"),
+        session_secret=secret,
+        session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 7200, 60, 86400),
+        scheme_guid=env.get("SCHEME_GUID", "").strip() or "JP.ONAGAWA.CHIIKIPOINT",
+        qr_city=env.get("QR_CITY", "").strip() or "ONAGAWA",
+        max_payment_points=_int(env, "MAX_PAYMENT_POINTS", 100_000, 1, 10**9),
+        cancel_window_days=_int(env, "CANCEL_WINDOW_DAYS", 90, 0, 3650),
+        export_url_ttl_seconds=_int(env, "EXPORT_URL_TTL_SECONDS", 900, 60, 7 * 86400),
+        settlement_grace_minutes=_int(env, "SETTLEMENT_GRACE_MINUTES", 5, 1, 24 * 60),
+        transfer_date_direction=direction,
+        consumer_jwt_issuer=_req(env, "CONSUMER_JWT_ISSUER"),
+        consumer_jwt_audience=_req(env, "CONSUMER_JWT_AUDIENCE"),
+        consumer_jwks_url=env.get("CONSUMER_JWKS_URL", "").strip(),
+        consumer_jwks_path=env.get("CONSUMER_JWKS_PATH", "").strip(),
+        dev_issuer_enabled=env.get("DEV_ISSUER_ENABLED", "").strip() == "1",
+        dev_issuer_key_path=env.get("DEV_ISSUER_KEY_PATH", "").strip(),
+        contact_merchant_phone=env.get("CONTACT_MERCHANT_PHONE", "").strip(),
+        contact_consumer_phone=env.get("CONTACT_CONSUMER_PHONE", "").strip(),
+        contact_hours=env.get("CONTACT_HOURS", "").strip(),
+        public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+        zengin_requester_code=env.get("ZENGIN_REQUESTER_CODE", "0000000000").strip(),
+        zengin_requester_name=env.get("ZENGIN_REQUESTER_NAME", "ｵﾅｶﾞﾜﾁｮｳｼｮｳｺｳｶｲ").strip(),
+        zengin_bank_code=env.get("ZENGIN_BANK_CODE", "0000").strip(),
+        zengin_bank_name=env.get("ZENGIN_BANK_NAME", "").strip(),
+        zengin_branch_code=env.get("ZENGIN_BRANCH_CODE", "000").strip(),
+        zengin_branch_name=env.get("ZENGIN_BRANCH_NAME", "").strip(),
+        zengin_account_type=_int(env, "ZENGIN_ACCOUNT_TYPE", 1, 1, 9),
+        zengin_account_number=env.get("ZENGIN_ACCOUNT_NUMBER", "0000000").strip(),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings(os.environ)
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests that change the environment call this)."""
+    get_settings.cache_clear()

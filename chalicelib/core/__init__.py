@@ -1,0 +1,1 @@
+"""Stdlib-only building blocks shared by every capability: points, clock, ids, errors."""

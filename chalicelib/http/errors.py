@@ -1,0 +1,101 @@
+"""The one place where domain errors become HTTP responses (SPEC §9 error shape).
+
+Every error leaves as ``{"error": {"code", "message", "param"}}``. Unexpected exceptions are logged
+with their stack trace server-side and answered with a bland 500 body that leaks nothing; Chalice's
+own error bodies (405, 415, its JSON parser) are rewritten into the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.core import errors as e
+
+STATUS: dict[type[e.DomainError], int] = {
+    e.InvalidRequest: 400,
+    e.InvalidQR: 400,
+    e.Unauthenticated: 401,
+    e.Forbidden: 403,
+    e.NotFound: 404,
+    e.InsufficientPoints: 409,
+    e.MerchantUnavailable: 409,
+    e.AlreadyCancelled: 409,
+    e.CancelWindowExpired: 409,
+    e.IdempotencyKeyReused: 409,
+    e.IdempotencyInProgress: 409,
+    e.Conflict: 409,
+    e.TooManyAttempts: 429,
+}
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+
+
+class MethodNotAllowed(e.DomainError):
+    code = "invalid_request"
+    default_message = "このURLではそのHTTPメソッドは使えません。"
+
+
+class UnsupportedMediaType(e.DomainError):
+    code = "invalid_request"
+    default_message = "Content-Type は application/json にしてください。"
+
+
+def status_of(exc: e.DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    if isinstance(exc, MethodNotAllowed):
+        return 405
+    if isinstance(exc, UnsupportedMediaType):
+        return 415
+    return 400
+
+
+def error_body(code: str, message: str, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "param": param}}
+
+
+def error_response(exc: e.DomainError, headers: dict[str, str] | None = None) -> Response:
+    status = 405 if isinstance(exc, MethodNotAllowed) else 415 if isinstance(exc, UnsupportedMediaType) else status_of(exc)
+    return Response(
+        body=json.dumps(error_body(exc.code, exc.message, exc.param), ensure_ascii=False),
+        status_code=status,
+        headers={**JSON_HEADERS, **(headers or {})},
+    )
+
+
+def internal_error_response() -> Response:
+    return Response(
+        body=json.dumps(error_body("internal_error", "サーバーで問題が発生しました。時間をおいてもう一度お試しください。"),
+                        ensure_ascii=False),
+        status_code=500,
+        headers=dict(JSON_HEADERS),
+    )
+
+
+def rewrite_framework_error(response: Response) -> Response:
+    """Turn Chalice's ``{"Code", "Message"}`` error bodies into our shape, keeping the status."""
+    if response.status_code < 400 or not isinstance(response.body, (str, dict)):
+        return response
+    body = response.body
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return response
+    if not isinstance(body, dict) or "error" in body or "Code" not in body:
+        return response
+    code = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(response.status_code, "invalid_request")
+    message = {
+        405: MethodNotAllowed.default_message,
+        415: UnsupportedMediaType.default_message,
+    }.get(response.status_code, "リクエストが正しくありません。")
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    return Response(
+        body=json.dumps(error_body(code, message), ensure_ascii=False),
+        status_code=response.status_code if response.status_code < 500 else 500,
+        headers={**JSON_HEADERS, **headers},
+    )

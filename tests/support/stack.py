@@ -1,0 +1,86 @@
+"""Test stack: the single-threaded moto engine, a provisioned table and bucket, settings, tokens."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from chalicelib import bootstrap
+from chalicelib.accounts import dev_issuer
+from chalicelib.config import Settings, load_settings
+from chalicelib.core.clock import Clock, FixedClock
+from devstack.engine import LocalEngine
+from devstack.provision import provision
+
+TABLE = "onagawa-points-local"
+BUCKET = "onagawa-points-local"
+ISSUER = "http://127.0.0.1:8000/dev-issuer"
+AUDIENCE = "onagawa-points"
+SECRET = "test-session-secret-0123456789abcdef-xyz"
+
+
+def test_env(keys_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        "STAGE": "local",
+        "TABLE_NAME": TABLE,
+        "BUCKET_NAME": BUCKET,
+        "SESSION_SECRET": SECRET,
+        "CONSUMER_JWT_ISSUER": ISSUER,
+        "CONSUMER_JWT_AUDIENCE": AUDIENCE,
+        "CONSUMER_JWKS_PATH": str(keys_dir / "dev-issuer-jwks.json"),
+        "DEV_ISSUER_ENABLED": "1",
+        "DEV_ISSUER_KEY_PATH": str(keys_dir / "dev-issuer-key.pem"),
+        "CONTACT_MERCHANT_PHONE": "0225-54-3131",
+        "CONTACT_CONSUMER_PHONE": "0120-000-000",
+        "CONTACT_HOURS": "平日 9:00〜17:00",
+    }
+    env.update(extra or {})
+    return env
+
+
+@dataclasses.dataclass
+class Stack:
+    engine: LocalEngine
+    settings: Settings
+    container: bootstrap.Container
+    keys_dir: Path
+
+    @property
+    def table(self) -> Any:
+        return self.container.table
+
+    def consumer_token(self, consumer_id: str, *, now: dt.datetime | None = None, ttl: int = 3600) -> str:
+        return dev_issuer.issue_token(
+            self.settings.dev_issuer_key_path, consumer_id=consumer_id, issuer=ISSUER, audience=AUDIENCE,
+            now=now or dt.datetime.now(dt.timezone.utc), ttl_seconds=ttl,
+        )
+
+    def all_items(self) -> list[dict[str, Any]]:
+        from chalicelib.store.codec import decode_item
+
+        client = self.container.dynamodb
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": TABLE}
+        while True:
+            resp = client.scan(**kwargs)
+            items.extend(decode_item(i) for i in resp["Items"])
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def build_stack(engine: LocalEngine, keys_dir: Path, clock: Clock | None = None,
+                extra_env: dict[str, str] | None = None) -> Stack:
+    engine.reset()
+    provision(engine.endpoint, TABLE, BUCKET)
+    env = test_env(keys_dir, extra_env)
+    dev_issuer.ensure_keys(env["DEV_ISSUER_KEY_PATH"], env["CONSUMER_JWKS_PATH"])
+    os.environ.update(engine.client_environment())
+    settings = load_settings(env)
+    container = bootstrap.Container(settings=settings, clock=clock or FixedClock(
+        dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc)))
+    bootstrap.override(container)
+    return Stack(engine=engine, settings=settings, container=container, keys_dir=keys_dir)
