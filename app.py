@@ -10,7 +10,7 @@ from chalice.app import Chalice, Response
 
 from chalicelib.http import local_gateway
 from chalicelib.http.edge import Ctx, endpoint, install_middleware
-from chalicelib.http.views import admin, auth, lookup, meta
+from chalicelib.http.views import admin, auth, lookup, meta, payments
 
 app = Chalice(app_name="onagawa-points")
 app.api.binary_types.append("image/png")
@@ -83,10 +83,35 @@ def reset_merchant_password(ctx: Ctx, merchant_id: str) -> Response:
     return admin.reset_password(ctx, merchant_id)
 
 
+@endpoint(app, "/v1/admin/grants", methods=["POST"], roles=["operator"], summary="利用者にポイントを付与")
+def create_grant(ctx: Ctx) -> Response:
+    return payments.create_grant(ctx)
+
+
 # -- consumer --------------------------------------------------------------------------------------
 @endpoint(app, "/v1/merchants/lookup", roles=["consumer"], summary="QRコードから店舗を調べる")
 def lookup_merchant(ctx: Ctx) -> Response:
     return lookup.lookup(ctx)
+
+
+@endpoint(app, "/v1/payments", methods=["POST"], roles=["consumer"], summary="ポイントで支払う")
+def create_payment(ctx: Ctx) -> Response:
+    return payments.create_payment(ctx)
+
+
+@endpoint(app, "/v1/payments/{payment_id}", roles=["consumer"], summary="自分の決済の詳細")
+def get_payment(ctx: Ctx, payment_id: str) -> Response:
+    return payments.get_payment(ctx, payment_id)
+
+
+@endpoint(app, "/v1/wallet", roles=["consumer"], summary="ポイント残高と有効期限ごとの内訳")
+def get_wallet(ctx: Ctx) -> Response:
+    return payments.get_wallet(ctx)
+
+
+@endpoint(app, "/v1/wallet/payments", roles=["consumer"], summary="自分の利用履歴")
+def wallet_payments(ctx: Ctx) -> Response:
+    return payments.wallet_payments(ctx)
 
 
 # -- meta ------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from chalicelib.accounts.service import AccountRepository, LoginService
 from chalicelib.config import Settings, get_settings
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.merchants.service import MerchantService
+from chalicelib.payments.grants import GrantService
+from chalicelib.payments.service import MerchantCache, PaymentService
 from chalicelib.store.table import Table
 
 
@@ -78,6 +80,19 @@ class Container:
     def merchants(self) -> MerchantService:
         return MerchantService(self.table, self.accounts, self.clock, guid=self.settings.scheme_guid,
                                city=self.settings.qr_city)
+
+
+    @cached_property
+    def merchant_cache(self) -> MerchantCache:
+        return MerchantCache(self.merchants)
+
+    @cached_property
+    def payments(self) -> PaymentService:
+        return PaymentService(self.table, self.clock, self.merchant_cache)
+
+    @cached_property
+    def grants(self) -> GrantService:
+        return GrantService(self.table, self.clock)
 
 
 def dev_issuer_paths() -> tuple[str, str]:

@@ -73,8 +73,8 @@ _TABLE_CREATE_PROPERTIES = (
     "Tags",
 )
 _TABLE_TRANSLATED_PROPERTIES = frozenset(
-    _TABLE_CREATE_PROPERTIES
-    + (
+    (
+        *_TABLE_CREATE_PROPERTIES,
         "GlobalSecondaryIndexes",
         "SSESpecification",
         "StreamSpecification",
@@ -172,9 +172,7 @@ def template_resource(template: Mapping[str, Any], logical_id: str, resource_typ
     if not isinstance(resource, dict):
         raise ProvisionError(f"template has no resource {logical_id!r}")
     if resource.get("Type") != resource_type:
-        raise ProvisionError(
-            f"resource {logical_id!r} is {resource.get('Type')!r}, expected {resource_type!r}"
-        )
+        raise ProvisionError(f"resource {logical_id!r} is {resource.get('Type')!r}, expected {resource_type!r}")
     properties = resource.get("Properties", {})
     if not isinstance(properties, dict):
         raise ProvisionError(f"resource {logical_id!r} has malformed Properties")
@@ -223,9 +221,7 @@ def plan_table(template: Mapping[str, Any], table_name: str, logical_id: str = T
         ):
             where = f"{logical_id}.GlobalSecondaryIndexes[{position}]"
             _reject_unknown(gsi, _GSI_TRANSLATED_PROPERTIES, GSI_PROPERTIES_NOT_APPLIED_LOCALLY, where)
-            not_applied.extend(
-                f"{where}.{name}" for name in gsi if name in GSI_PROPERTIES_NOT_APPLIED_LOCALLY
-            )
+            not_applied.extend(f"{where}.{name}" for name in gsi if name in GSI_PROPERTIES_NOT_APPLIED_LOCALLY)
             indexes.append({k: v for k, v in gsi.items() if k in _GSI_TRANSLATED_PROPERTIES})
         kwargs["GlobalSecondaryIndexes"] = indexes
 
@@ -250,9 +246,7 @@ def plan_table(template: Mapping[str, Any], table_name: str, logical_id: str = T
 
     pitr = None
     if "PointInTimeRecoverySpecification" in props:
-        spec = _literal(
-            props["PointInTimeRecoverySpecification"], f"{logical_id}.PointInTimeRecoverySpecification"
-        )
+        spec = _literal(props["PointInTimeRecoverySpecification"], f"{logical_id}.PointInTimeRecoverySpecification")
         pitr = {"PointInTimeRecoveryEnabled": bool(spec.get("PointInTimeRecoveryEnabled", False))}
 
     return TablePlan(
@@ -318,9 +312,7 @@ def create_table_from_template(
             existing = _describe_table(dynamodb_client, table_name)
     if existing is not None:
         _check_same_shape(existing, plan.create_table_kwargs)
-    dynamodb_client.get_waiter("table_exists").wait(
-        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
-    )
+    dynamodb_client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
     if plan.time_to_live is not None:
         current = dynamodb_client.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
@@ -330,9 +322,7 @@ def create_table_from_template(
         )
         # DynamoDB rejects enabling TTL that is already enabled, so only ask when it would change.
         if already != plan.time_to_live["Enabled"]:
-            dynamodb_client.update_time_to_live(
-                TableName=table_name, TimeToLiveSpecification=plan.time_to_live
-            )
+            dynamodb_client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=plan.time_to_live)
     if plan.point_in_time_recovery is not None:
         dynamodb_client.update_continuous_backups(
             TableName=table_name, PointInTimeRecoverySpecification=plan.point_in_time_recovery
@@ -356,10 +346,25 @@ def _lifecycle_rule(rule: Mapping[str, Any], where: str) -> dict[str, Any]:
         days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
         out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
     if "NoncurrentVersionExpirationInDays" in rule:
-        out["NoncurrentVersionExpiration"] = {
-            "NoncurrentDays": int(rule["NoncurrentVersionExpirationInDays"])
-        }
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(rule["NoncurrentVersionExpirationInDays"])}
     return out
+
+
+def _encryption(encryption: Mapping[str, Any], where: str) -> dict[str, Any]:
+    # CloudFormation: ServerSideEncryptionConfiguration[].ServerSideEncryptionByDefault;
+    # the API: Rules[].ApplyServerSideEncryptionByDefault. The inner fields are the same.
+    rules = []
+    for i, rule in enumerate(encryption.get("ServerSideEncryptionConfiguration", [])):
+        unknown = sorted(set(rule) - {"ServerSideEncryptionByDefault", "BucketKeyEnabled"})
+        if unknown:
+            raise ProvisionError(f"{where}[{i}] has properties the local stack cannot translate: {', '.join(unknown)}")
+        out: dict[str, Any] = {}
+        if "ServerSideEncryptionByDefault" in rule:
+            out["ApplyServerSideEncryptionByDefault"] = dict(rule["ServerSideEncryptionByDefault"])
+        if "BucketKeyEnabled" in rule:
+            out["BucketKeyEnabled"] = bool(rule["BucketKeyEnabled"])
+        rules.append(out)
+    return {"Rules": rules}
 
 
 def plan_bucket(template: Mapping[str, Any], logical_id: str = BUCKET_LOGICAL_ID) -> BucketPlan:
@@ -380,9 +385,12 @@ def plan_bucket(template: Mapping[str, Any], logical_id: str = BUCKET_LOGICAL_ID
             ]
         }
     versioning_cfn = get("VersioningConfiguration")
+    encryption_cfn = get("BucketEncryption")
     return BucketPlan(
         public_access_block=get("PublicAccessBlockConfiguration"),
-        encryption=get("BucketEncryption"),
+        encryption=_encryption(encryption_cfn, f"{logical_id}.BucketEncryption")
+        if encryption_cfn is not None
+        else None,
         lifecycle=lifecycle,
         ownership_controls=get("OwnershipControls"),
         versioning={"Status": versioning_cfn["Status"]} if versioning_cfn is not None else None,
@@ -423,9 +431,7 @@ def create_bucket_from_template(
                 raise
 
     if plan.public_access_block is not None:
-        s3_client.put_public_access_block(
-            Bucket=bucket_name, PublicAccessBlockConfiguration=plan.public_access_block
-        )
+        s3_client.put_public_access_block(Bucket=bucket_name, PublicAccessBlockConfiguration=plan.public_access_block)
     if plan.encryption is not None:
         s3_client.put_bucket_encryption(Bucket=bucket_name, ServerSideEncryptionConfiguration=plan.encryption)
     if plan.ownership_controls is not None:
@@ -433,9 +439,7 @@ def create_bucket_from_template(
     if plan.versioning is not None:
         s3_client.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration=plan.versioning)
     if plan.lifecycle is not None:
-        s3_client.put_bucket_lifecycle_configuration(
-            Bucket=bucket_name, LifecycleConfiguration=plan.lifecycle
-        )
+        s3_client.put_bucket_lifecycle_configuration(Bucket=bucket_name, LifecycleConfiguration=plan.lifecycle)
     if plan.tags is not None:
         s3_client.put_bucket_tagging(Bucket=bucket_name, Tagging={"TagSet": plan.tags})
     return ProvisionedBucket(name=bucket_name, created=created, not_applied=plan.not_applied)

@@ -69,7 +69,7 @@ def verify_session(secret: str, token: str, now: dt.datetime) -> Principal:
             raise ValueError("mid")
     except (ValueError, KeyError, TypeError):
         raise Unauthenticated("セッションが無効です。もう一度ログインしてください。") from None
-    expires = dt.datetime.fromtimestamp(exp, dt.timezone.utc)
+    expires = dt.datetime.fromtimestamp(exp, dt.UTC)
     if now >= expires:
         raise Unauthenticated("セッションの有効期限が切れました。もう一度ログインしてください。")
     return Principal(role=role, subject=sub, merchant_id=mid, expires_at=expires)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 

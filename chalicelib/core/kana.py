@@ -54,8 +54,7 @@ class ZenginCharacterError(ValueError):
         self.position = position
         name = unicodedata.name(char, "unnamed character")
         super().__init__(
-            f"{char!r} (U+{ord(char):04X} {name}) at position {position} "
-            "cannot be written in a Zengin bank file"
+            f"{char!r} (U+{ord(char):04X} {name}) at position {position} cannot be written in a Zengin bank file"
         )
 
 
@@ -161,8 +160,7 @@ def encode_sjis_halfwidth(s: str) -> bytes:
     for position, char in enumerate(s):
         if not _is_single_byte_printable(char):
             raise ValueError(
-                f"{char!r} (U+{ord(char):04X}) at position {position} is not a "
-                "half-width single-byte character"
+                f"{char!r} (U+{ord(char):04X}) at position {position} is not a half-width single-byte character"
             )
     encoded = s.encode("cp932")
     if len(encoded) != len(s):  # pragma: no cover - guarded by the check above

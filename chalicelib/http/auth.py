@@ -47,10 +47,10 @@ def authenticate(
             token, keys=jwks, issuer=settings.consumer_jwt_issuer, audience=settings.consumer_jwt_audience
         )
     cookies = parse_cookies(headers.get("cookie"))
-    token = cookies.get(SESSION_COOKIE)
-    if not token:
+    cookie_token = cookies.get(SESSION_COOKIE)
+    if not cookie_token:
         raise Unauthenticated()
-    principal = verify_session(settings.session_secret, token, clock.now())
+    principal = verify_session(settings.session_secret, cookie_token, clock.now())
     if method.upper() not in SAFE_METHODS:
         sent = headers.get("x-csrf-token", "")
         expected = cookies.get(CSRF_COOKIE, "")

@@ -44,13 +44,13 @@ class UnsupportedMediaType(e.DomainError):
 
 
 def status_of(exc: e.DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
     if isinstance(exc, MethodNotAllowed):
         return 405
     if isinstance(exc, UnsupportedMediaType):
         return 415
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
     return 400
 
 
@@ -59,7 +59,7 @@ def error_body(code: str, message: str, param: str | None = None) -> dict[str, A
 
 
 def error_response(exc: e.DomainError, headers: dict[str, str] | None = None) -> Response:
-    status = 405 if isinstance(exc, MethodNotAllowed) else 415 if isinstance(exc, UnsupportedMediaType) else status_of(exc)
+    status = status_of(exc)
     return Response(
         body=json.dumps(error_body(exc.code, exc.message, exc.param), ensure_ascii=False),
         status_code=status,
@@ -69,8 +69,10 @@ def error_response(exc: e.DomainError, headers: dict[str, str] | None = None) ->
 
 def internal_error_response() -> Response:
     return Response(
-        body=json.dumps(error_body("internal_error", "サーバーで問題が発生しました。時間をおいてもう一度お試しください。"),
-                        ensure_ascii=False),
+        body=json.dumps(
+            error_body("internal_error", "サーバーで問題が発生しました。時間をおいてもう一度お試しください。"),
+            ensure_ascii=False,
+        ),
         status_code=500,
         headers=dict(JSON_HEADERS),
     )
@@ -93,6 +95,8 @@ def rewrite_framework_error(response: Response) -> Response:
         405: MethodNotAllowed.default_message,
         415: UnsupportedMediaType.default_message,
     }.get(response.status_code, "リクエストが正しくありません。")
+    if response.status_code == 400 and isinstance(body.get("Message"), str):
+        message = f"リクエストが正しくありません: {body['Message'][:200]}"
     headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
     return Response(
         body=json.dumps(error_body(code, message), ensure_ascii=False),

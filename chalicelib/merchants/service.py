@@ -19,7 +19,13 @@ from chalicelib.accounts.service import AccountRepository
 from chalicelib.core.clock import Clock, utc_key
 from chalicelib.core.errors import InvalidRequest, MerchantUnavailable, NotFound
 from chalicelib.core.ids import new_id, new_secret_password
-from chalicelib.payments.qr import MerchantQR, decode_merchant_qr, encode_merchant_qr, validate_name_en, validate_name_ja
+from chalicelib.payments.qr import (
+    MerchantQR,
+    decode_merchant_qr,
+    encode_merchant_qr,
+    validate_name_en,
+    validate_name_ja,
+)
 from chalicelib.settlement.bank import BankAccount, parse_bank_account
 from chalicelib.store.table import ConditionFailed, Table, TransactionConflict, op_put
 
@@ -149,7 +155,9 @@ class MerchantService:
             raise NotFound("店舗が見つかりません。", param="merchant_id")
         return merchant_from_item(item)
 
-    def list(self, *, limit: int = 100, start_key: dict[str, Any] | None = None) -> tuple[list[Merchant], dict[str, Any] | None]:
+    def page(
+        self, *, limit: int = 100, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[Merchant], dict[str, Any] | None]:
         page = self.table.query_page(
             index="gsi1", key_condition="gsi1pk = :p", values={":p": "MERCHANTS"},
             limit=limit, start_key=start_key,

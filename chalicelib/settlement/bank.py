@@ -50,15 +50,8 @@ def _digits_problem(field: str, value: object) -> str | None:
 
 
 def _account_type_problem(value: object) -> str | None:
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or value not in ACCOUNT_TYPES
-    ):
-        return (
-            "預金種目は 1（普通）、2（当座）、4（貯蓄）の"
-            "いずれかの数値で指定してください。"
-        )
+    if not isinstance(value, int) or isinstance(value, bool) or value not in ACCOUNT_TYPES:
+        return "預金種目は 1（普通）、2（当座）、4（貯蓄）のいずれかの数値で指定してください。"
     return None
 
 
@@ -128,9 +121,7 @@ def parse_bank_account(raw: object) -> BankAccount:
     its length is checked.
     """
     if not isinstance(raw, dict):
-        raise InvalidRequest(
-            "口座情報（bank）はオブジェクトで指定してください。", param="bank"
-        )
+        raise InvalidRequest("口座情報（bank）はオブジェクトで指定してください。", param="bank")
     for key in raw:
         if key not in FIELDS:
             name = str(key)[:64]  # echoed back in the error, so keep it bounded

@@ -32,9 +32,7 @@ Direction = Literal["previous", "next"]
 
 # 31 Dec – 3 Jan: banks are closed (銀行法施行令 第5条) although only 1 Jan is a
 # national holiday.
-_BANK_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
-    {(12, 31), (1, 1), (1, 2), (1, 3)}
-)
+_BANK_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(12, 31), (1, 1), (1, 2), (1, 3)})
 
 # Far more than any run of non-business days (the longest is about a week, at New Year
 # or in Golden Week); reaching it means the calendar is broken, not that the loop should
@@ -55,10 +53,7 @@ _FIRST_YEAR, _LAST_YEAR = _calendar_years()
 @lru_cache(maxsize=64)
 def _national_holidays(year: int) -> frozenset[dt.date]:
     if not _FIRST_YEAR <= year <= _LAST_YEAR:
-        raise ValueError(
-            f"no Japanese holiday calendar for {year} "
-            f"(covered: {_FIRST_YEAR}–{_LAST_YEAR})"
-        )
+        raise ValueError(f"no Japanese holiday calendar for {year} (covered: {_FIRST_YEAR}–{_LAST_YEAR})")
     return frozenset(holidays.country_holidays("JP", years=year).keys())
 
 
@@ -111,7 +106,5 @@ def _plain_date(d: dt.date) -> dt.date:
     # A datetime is a date subclass; taking its date part silently would hide a zone
     # mistake.
     if isinstance(d, dt.datetime):
-        raise TypeError(
-            "expected a calendar date, got a datetime: convert it with jst_date() first"
-        )
+        raise TypeError("expected a calendar date, got a datetime: convert it with jst_date() first")
     return d

@@ -52,13 +52,9 @@ class Period:
         for name in ("year", "month", "half"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(
-                    f"Period.{name} must be int, got {type(value).__name__}"
-                )
+                raise TypeError(f"Period.{name} must be int, got {type(value).__name__}")
         if not MIN_YEAR <= self.year <= MAX_YEAR:
-            raise ValueError(
-                f"period year out of range {MIN_YEAR}..{MAX_YEAR}: {self.year}"
-            )
+            raise ValueError(f"period year out of range {MIN_YEAR}..{MAX_YEAR}: {self.year}")
         if not 1 <= self.month <= 12:
             raise ValueError(f"period month out of range 1..12: {self.month}")
         if self.half not in (1, 2):
@@ -77,14 +73,10 @@ class Period:
     def parse(cls, period_id: str) -> Period:
         """The period named ``YYYY-MM-H`` (month zero-padded); else ``ValueError``."""
         if not isinstance(period_id, str):
-            raise ValueError(
-                f"period id must be a string, got {type(period_id).__name__}"
-            )
+            raise ValueError(f"period id must be a string, got {type(period_id).__name__}")
         match = _ID_PATTERN.fullmatch(period_id)
         if match is None:
-            raise ValueError(
-                f"malformed period id {period_id!r}: expected YYYY-MM-H, e.g. 2026-01-1"
-            )
+            raise ValueError(f"malformed period id {period_id!r}: expected YYYY-MM-H, e.g. 2026-01-1")
         year, month, half = (int(group) for group in match.groups())
         return cls(year, month, half)
 
@@ -163,9 +155,7 @@ def periods_between(first: Period, last: Period) -> list[Period]:
     return periods
 
 
-def due_periods(
-    now_utc: dt.datetime, grace: dt.timedelta, after: Period | None
-) -> list[Period]:
+def due_periods(now_utc: dt.datetime, grace: dt.timedelta, after: Period | None) -> list[Period]:
     """Periods ready to close at ``now_utc``, oldest first (catch-up after missed runs).
 
     A period is due when ``end_utc + grace <= now_utc``. ``after`` is the last period

@@ -52,9 +52,7 @@ Kind = Literal["N", "C"]
 class _Field(NamedTuple):
     name: str
     width: int
-    kind: (
-        Kind  # N: digits, right-aligned, zero-padded; C: half-width text, left-aligned
-    )
+    kind: Kind  # N: digits, right-aligned, zero-padded; C: half-width text, left-aligned
 
 
 HEADER_LAYOUT: tuple[_Field, ...] = (
@@ -105,9 +103,7 @@ END_LAYOUT: tuple[_Field, ...] = (
 )
 
 for _layout in (HEADER_LAYOUT, DATA_LAYOUT, TRAILER_LAYOUT, END_LAYOUT):
-    if (
-        sum(field.width for field in _layout) != RECORD_LENGTH
-    ):  # pragma: no cover - layout bug
+    if sum(field.width for field in _layout) != RECORD_LENGTH:  # pragma: no cover - layout bug
         raise AssertionError(f"Zengin layout is not {RECORD_LENGTH} bytes: {_layout}")
 
 
@@ -145,22 +141,13 @@ def _code(value: object, width: int, where: str, *, exact: bool) -> str:
         raise ValueError(f"{where}: expected ASCII digits, got {value!r}")
     if len(value) > width or (exact and len(value) != width):
         expected = f"exactly {width}" if exact else f"at most {width}"
-        raise ValueError(
-            f"{where}: expected {expected} digits, got {len(value)} ({value!r})"
-        )
+        raise ValueError(f"{where}: expected {expected} digits, got {len(value)} ({value!r})")
     return value
 
 
 def _account_type(value: object, where: str) -> str:
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or value not in ACCOUNT_TYPES
-    ):
-        raise ValueError(
-            f"{where}: account type must be one of {sorted(ACCOUNT_TYPES)}, "
-            f"got {value!r}"
-        )
+    if not isinstance(value, int) or isinstance(value, bool) or value not in ACCOUNT_TYPES:
+        raise ValueError(f"{where}: account type must be one of {sorted(ACCOUNT_TYPES)}, got {value!r}")
     return str(value)
 
 
@@ -176,9 +163,7 @@ def _text(value: object, width: int, where: str, *, required: bool = False) -> s
             "character; convert with to_zengin_kana() first"
         )
     if len(value) > width:
-        raise ValueError(
-            f"{where}: {len(value)} characters, at most {width} fit ({value!r})"
-        )
+        raise ValueError(f"{where}: {len(value)} characters, at most {width} fit ({value!r})")
     return value
 
 
@@ -186,9 +171,7 @@ def _amount(value: object, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{where}: amount must be int yen, got {type(value).__name__}")
     if not 1 <= value <= MAX_TRANSFER_AMOUNT:
-        raise ValueError(
-            f"{where}: amount must be 1..{MAX_TRANSFER_AMOUNT:,} yen, got {value:,}"
-        )
+        raise ValueError(f"{where}: amount must be 1..{MAX_TRANSFER_AMOUNT:,} yen, got {value:,}")
     return value
 
 
@@ -203,9 +186,7 @@ def _render(layout: tuple[_Field, ...], values: Mapping[str, str]) -> bytes:
         else:
             parts.append(value.ljust(field.width, " "))
     record = encode_sjis_halfwidth("".join(parts))
-    if (
-        len(record) != RECORD_LENGTH
-    ):  # pragma: no cover - guaranteed by layout and validation
+    if len(record) != RECORD_LENGTH:  # pragma: no cover - guaranteed by layout and validation
         raise AssertionError(f"record is {len(record)} bytes, not {RECORD_LENGTH}")
     return record + RECORD_SEPARATOR
 
@@ -218,9 +199,7 @@ def _header(originator: ZenginOriginator, transfer_date: dt.date) -> bytes:
             "data_kind": "1",
             "type_code": TRANSFER_TYPE_CODE,
             "code_kind": CODE_KIND_JIS,
-            "requester_code": _code(
-                originator.requester_code, 10, f"{where}.requester_code", exact=True
-            ),
+            "requester_code": _code(originator.requester_code, 10, f"{where}.requester_code", exact=True),
             "requester_name": _text(
                 originator.requester_name_kana,
                 40,
@@ -228,24 +207,12 @@ def _header(originator: ZenginOriginator, transfer_date: dt.date) -> bytes:
                 required=True,
             ),
             "transfer_mmdd": f"{transfer_date.month:02d}{transfer_date.day:02d}",
-            "bank_code": _code(
-                originator.bank_code, 4, f"{where}.bank_code", exact=True
-            ),
-            "bank_name": _text(
-                originator.bank_name_kana, 15, f"{where}.bank_name_kana"
-            ),
-            "branch_code": _code(
-                originator.branch_code, 3, f"{where}.branch_code", exact=True
-            ),
-            "branch_name": _text(
-                originator.branch_name_kana, 15, f"{where}.branch_name_kana"
-            ),
-            "account_type": _account_type(
-                originator.account_type, f"{where}.account_type"
-            ),
-            "account_number": _code(
-                originator.account_number, 7, f"{where}.account_number", exact=False
-            ),
+            "bank_code": _code(originator.bank_code, 4, f"{where}.bank_code", exact=True),
+            "bank_name": _text(originator.bank_name_kana, 15, f"{where}.bank_name_kana"),
+            "branch_code": _code(originator.branch_code, 3, f"{where}.branch_code", exact=True),
+            "branch_name": _text(originator.branch_name_kana, 15, f"{where}.branch_name_kana"),
+            "account_type": _account_type(originator.account_type, f"{where}.account_type"),
+            "account_number": _code(originator.account_number, 7, f"{where}.account_number", exact=False),
         },
     )
 
@@ -255,30 +222,18 @@ def _data(transfer: ZenginTransfer, index: int) -> tuple[bytes, int]:
     amount = _amount(transfer.amount, f"{where}.amount")
     customer_code1 = transfer.customer_code1
     if customer_code1 != "":
-        customer_code1 = _code(
-            customer_code1, 10, f"{where}.customer_code1", exact=False
-        ).rjust(10, "0")
+        customer_code1 = _code(customer_code1, 10, f"{where}.customer_code1", exact=False).rjust(10, "0")
     record = _render(
         DATA_LAYOUT,
         {
             "data_kind": "2",
             "bank_code": _code(transfer.bank_code, 4, f"{where}.bank_code", exact=True),
             "bank_name": _text(transfer.bank_name_kana, 15, f"{where}.bank_name_kana"),
-            "branch_code": _code(
-                transfer.branch_code, 3, f"{where}.branch_code", exact=True
-            ),
-            "branch_name": _text(
-                transfer.branch_name_kana, 15, f"{where}.branch_name_kana"
-            ),
-            "account_type": _account_type(
-                transfer.account_type, f"{where}.account_type"
-            ),
-            "account_number": _code(
-                transfer.account_number, 7, f"{where}.account_number", exact=False
-            ),
-            "holder_name": _text(
-                transfer.holder_kana, 30, f"{where}.holder_kana", required=True
-            ),
+            "branch_code": _code(transfer.branch_code, 3, f"{where}.branch_code", exact=True),
+            "branch_name": _text(transfer.branch_name_kana, 15, f"{where}.branch_name_kana"),
+            "account_type": _account_type(transfer.account_type, f"{where}.account_type"),
+            "account_number": _code(transfer.account_number, 7, f"{where}.account_number", exact=False),
+            "holder_name": _text(transfer.holder_kana, 30, f"{where}.holder_kana", required=True),
             "amount": str(amount),
             "new_code": NEW_CODE_OTHER,
             "customer_code1": customer_code1,
@@ -312,17 +267,9 @@ def write_zengin(
     if count == 0:
         raise ValueError("no transfers: a Zengin file needs at least one data record")
     if count > MAX_TRANSFER_COUNT:
-        raise ValueError(
-            f"{count:,} transfers, at most {MAX_TRANSFER_COUNT:,} fit in one file"
-        )
+        raise ValueError(f"{count:,} transfers, at most {MAX_TRANSFER_COUNT:,} fit in one file")
     if total > MAX_TOTAL_AMOUNT:
-        raise ValueError(
-            f"total {total:,} yen exceeds the trailer's {MAX_TOTAL_AMOUNT:,}"
-        )
-    records.append(
-        _render(
-            TRAILER_LAYOUT, {"data_kind": "8", "count": str(count), "total": str(total)}
-        )
-    )
+        raise ValueError(f"total {total:,} yen exceeds the trailer's {MAX_TOTAL_AMOUNT:,}")
+    records.append(_render(TRAILER_LAYOUT, {"data_kind": "8", "count": str(count), "total": str(total)}))
     records.append(_render(END_LAYOUT, {"data_kind": "9"}))
     return b"".join(records)

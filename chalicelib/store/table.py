@@ -221,7 +221,8 @@ def _condition_error(exc: ClientError) -> Exception:
     if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
         raw = exc.response.get("Item")
         return ConditionFailed(decode_item(raw) if raw else None)
-    return exc
+    error: Exception = exc
+    return error
 
 
 def _parse_reasons_from_message(message: str) -> list[str]:

@@ -55,7 +55,7 @@ class Stack:
     def consumer_token(self, consumer_id: str, *, now: dt.datetime | None = None, ttl: int = 3600) -> str:
         return dev_issuer.issue_token(
             self.settings.dev_issuer_key_path, consumer_id=consumer_id, issuer=ISSUER, audience=AUDIENCE,
-            now=now or dt.datetime.now(dt.timezone.utc), ttl_seconds=ttl,
+            now=now or dt.datetime.now(dt.UTC), ttl_seconds=ttl,
         )
 
     def all_items(self) -> list[dict[str, Any]]:
@@ -81,6 +81,6 @@ def build_stack(engine: LocalEngine, keys_dir: Path, clock: Clock | None = None,
     os.environ.update(engine.client_environment())
     settings = load_settings(env)
     container = bootstrap.Container(settings=settings, clock=clock or FixedClock(
-        dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc)))
+        dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)))
     bootstrap.override(container)
     return Stack(engine=engine, settings=settings, container=container, keys_dir=keys_dir)

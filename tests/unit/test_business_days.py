@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.core.clock import UTC
 from chalicelib.settlement.business_days import (
     adjust,
     is_bank_holiday,
@@ -131,7 +132,7 @@ def test_unknown_direction_is_rejected() -> None:
 
 
 def test_datetime_is_not_a_date_here() -> None:
-    moment = dt.datetime(2026, 1, 31, 12, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
     with pytest.raises(TypeError):
         is_business_day(moment)
 

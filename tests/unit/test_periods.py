@@ -19,12 +19,12 @@ from chalicelib.settlement.periods import (
 MS = dt.timedelta(milliseconds=1)
 
 
-def jst(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=JST)  # type: ignore[misc]
+def jst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, us, tzinfo=JST)
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, us, tzinfo=UTC)
 
 
 # -- which period an instant belongs to -------------------------------------------------

@@ -33,7 +33,7 @@ def list_merchants(ctx: Ctx) -> Response:
     params = ctx.query_params({"cursor", "limit"})
     secret = ctx.container.settings.session_secret
     start = decode_cursor(secret, "admin-merchants", params.get("cursor"))
-    items, last = ctx.container.merchants.list(limit=limit_param(params.get("limit"), default=100), start_key=start)
+    items, last = ctx.container.merchants.page(limit=limit_param(params.get("limit"), default=100), start_key=start)
     return json_response({
         "items": [m.to_admin() for m in items],
         "next_cursor": encode_cursor(secret, "admin-merchants", last),
