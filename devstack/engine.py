@@ -8,8 +8,9 @@ Invariants:
   concurrent ``UpdateItem`` calls with a ``ConditionExpression`` lose updates there.
 - HTTP/1.0 is pinned on our own handler class. With HTTP/1.1 keep-alive a single-threaded server
   would sit on one idle pooled connection while every other client waits.
-- Moto keeps its state in process-global backends: two engines in one process share one state.
-  ``reset()`` clears it for every engine.
+- Moto keeps its state in process-global backends: two engines in one process share one state,
+  but each serializes only its own requests. Use one engine per process; ``reset()`` clears the
+  state for every engine.
 - The library never touches ``os.environ``. Clients it builds carry dummy credentials explicitly;
   processes that need the engine through the environment (``chalice local``) are configured by
   the caller, e.g. with :meth:`LocalEngine.client_environment`.

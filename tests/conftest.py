@@ -18,6 +18,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "ap-northeast-1")
 @pytest.fixture(scope="session")
 def engine() -> Iterator[LocalEngine]:
     """moto served single-threaded on 127.0.0.1: each request is atomic, as in DynamoDB."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):  # a profile would override the dummy keys
+        os.environ.pop(name, None)
     with LocalEngine() as eng:
         saved = {k: os.environ.get(k) for k in eng.client_environment()}
         os.environ.update(eng.client_environment())

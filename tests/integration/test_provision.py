@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -151,6 +153,30 @@ def test_reset_removes_everything(provisioned: LocalEngine) -> None:
     provisioned.reset()
     assert provisioned.client("dynamodb").list_tables()["TableNames"] == []
     assert provisioned.client("s3").list_buckets()["Buckets"] == []
+
+
+# -- engine lifecycle ---------------------------------------------------------------------------
+def test_engine_answers_one_request_per_connection(engine: LocalEngine) -> None:
+    # HTTP/1.0 + "Connection: close": an idle pooled keep-alive connection would otherwise hold the
+    # single-threaded server and stall every other client.
+    response = engine.client("dynamodb").list_tables()
+    assert response["ResponseMetadata"]["HTTPHeaders"]["connection"] == "close"
+
+
+def test_engine_stops_frees_its_port_and_leaves_the_environment_alone() -> None:
+    before = dict(os.environ)
+    with LocalEngine() as extra:
+        port = extra.port
+        extra.client("s3").list_buckets()
+        assert extra.endpoint == f"http://127.0.0.1:{port}"
+    extra.stop()  # a second stop is harmless
+
+    assert not extra.running
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = extra.endpoint
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect(("127.0.0.1", port))
+    assert dict(os.environ) == before
 
 
 # -- translation rules (no engine) --------------------------------------------------------------

@@ -1,0 +1,104 @@
+"""Hypothesis stateful test: random grants, payments, idempotent retries and expiry, with the
+conservation rule of SPEC §2 checked against the real store after every step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+
+from chalicelib.core.clock import JST, FixedClock
+from chalicelib.core.errors import IdempotencyKeyReused, InsufficientPoints
+from chalicelib.payments.ledger import check_conservation
+from chalicelib.payments.service import PayCommand
+from devstack.engine import LocalEngine
+from tests.functional.conftest import BANK
+from tests.support.stack import Stack, build_stack
+
+pytestmark = pytest.mark.slow
+CONSUMERS = ["C-A", "C-B", "C-C"]
+
+
+def make_machine(engine: LocalEngine, keys_dir: Path) -> type[RuleBasedStateMachine]:
+    class Ledger(RuleBasedStateMachine):
+        keys = Bundle("keys")
+
+        @initialize()
+        def start(self) -> None:
+            self.clock = FixedClock(dt.datetime(2026, 11, 1, 10, 0, tzinfo=JST))
+            self.stack: Stack = build_stack(engine, keys_dir, clock=self.clock)
+            c = self.stack.container
+            self.merchant = c.merchants.register(name_ja="店", name_en="SHOP", mcc=None, bank=BANK).merchant
+            self.granted = 0
+            self.model_paid = 0
+            self.bodies: dict[tuple[str, str], dict[str, int | str]] = {}
+            self.succeeded: set[tuple[str, str]] = set()
+
+        @rule(consumer=st.sampled_from(CONSUMERS), points=st.integers(1, 3000), days=st.integers(0, 40))
+        def grant(self, consumer: str, points: int, days: int) -> None:
+            svc = self.stack.container.grants
+            today = self.clock.now().astimezone(JST).date()
+            svc.grant(svc.command(consumer_id=consumer, points=points,
+                                  expires_on=(today + dt.timedelta(days=days)).isoformat()))
+            self.granted += points
+
+        @rule(target=keys, consumer=st.sampled_from(CONSUMERS), amount=st.integers(1, 2500))
+        def pay(self, consumer: str, amount: int) -> tuple[str, str]:
+            key = uuid.uuid4().hex
+            body: dict[str, int | str] = {"merchant_id": self.merchant.merchant_id, "amount": amount}
+            self.bodies[(consumer, key)] = body
+            if self._pay(consumer, key, body):
+                self.succeeded.add((consumer, key))
+            return consumer, key
+
+        @rule(entry=keys, change=st.booleans())
+        def retry(self, entry: tuple[str, str], change: bool) -> None:
+            consumer, key = entry
+            body = dict(self.bodies[entry])
+            if change and entry in self.succeeded:
+                body["amount"] = int(body["amount"]) + 1
+                with pytest.raises(IdempotencyKeyReused):
+                    self._pay(consumer, key, body)
+            elif entry in self.succeeded:
+                before = self._paid_total()
+                assert self._pay(consumer, key, body)
+                assert self._paid_total() == before  # a retry never debits again
+
+        @rule(hours=st.integers(1, 24 * 20))
+        def time_passes(self, hours: int) -> None:
+            self.clock.advance(hours=hours)
+
+        def _pay(self, consumer: str, key: str, body: dict[str, int | str]) -> bool:
+            """True when the payment went through (first time or replayed); a refused one writes nothing."""
+            payments = self.stack.container.payments
+            try:
+                payments.pay(PayCommand(consumer_id=consumer, idempotency_key=key, amount=int(body["amount"]),
+                                        merchant_id=str(body["merchant_id"]), request_body=body))
+            except InsufficientPoints:
+                return False
+            return True
+
+        def _paid_total(self) -> int:
+            return sum(i["amount"] for i in self.stack.all_items() if i["sk"] == "PAYMENT")
+
+        @invariant()
+        def conserved(self) -> None:
+            if not hasattr(self, "stack"):
+                return
+            report = check_conservation(self.stack.all_items(), self.clock.now())
+            assert report.granted == self.granted
+            assert report.ok, (report.difference, report.problems)
+
+    return Ledger
+
+
+def test_conservation_holds_after_every_step(engine: LocalEngine, keys_dir: Path) -> None:
+    machine = make_machine(engine, keys_dir)
+    machine.TestCase.settings = settings(max_examples=15, stateful_step_count=20, deadline=None,
+                                         suppress_health_check=list(HealthCheck))
+    machine.TestCase().runTest()
