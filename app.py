@@ -60,7 +60,8 @@ def merchant_qr_svg(ctx: Ctx, merchant_id: str) -> Response:
     return admin.qr_svg(ctx, merchant_id)
 
 
-@endpoint(app, "/v1/admin/merchants/{merchant_id}/letter", roles=["operator"], summary="印刷用の案内状(HTML)")
+@endpoint(app, "/v1/admin/merchants/{merchant_id}/letter", methods=["GET", "POST"], roles=["operator"],
+          summary="印刷用の案内状(HTML)。POST で発行直後の初期パスワードを印字")
 def merchant_letter(ctx: Ctx, merchant_id: str) -> Response:
     return admin.letter(ctx, merchant_id)
 

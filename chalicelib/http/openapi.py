@@ -57,6 +57,8 @@ REQUESTS: dict[str, Any] = {
                              "password": {"type": "string", "maxLength": 256}}},
     "dev_token": {"type": "object", "additionalProperties": False, "required": ["consumer_id"],
                   "properties": {"consumer_id": {"type": "string", "maxLength": 64}}},
+    "merchant_letter": {"type": "object", "additionalProperties": False, "required": ["initial_password"],
+                        "properties": {"initial_password": {"type": "string", "maxLength": 64}}},
     "register_merchant": {
         "type": "object", "additionalProperties": False, "required": ["name_ja", "name_en", "bank"],
         "properties": {"name_ja": {"type": "string", "maxLength": 25}, "name_en": {"type": "string", "maxLength": 25},
@@ -156,7 +158,7 @@ def build_document(*, include_dev: bool) -> dict[str, Any]:
                     params.append({"name": segment[1:-1], "in": "path", "required": True, "schema": {"type": "string"}})
             if params:
                 op["parameters"] = params
-            if route.name in REQUESTS:
+            if route.name in REQUESTS and method != "GET":
                 op["requestBody"] = {"required": True,
                                      "content": {"application/json": {"schema": REQUESTS[route.name]}}}
             paths.setdefault(route.path, {})[method.lower()] = op

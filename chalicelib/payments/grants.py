@@ -18,11 +18,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from chalicelib.core.clock import Clock, end_of_jst_day, jst_date, utc_key
-from chalicelib.core.errors import DomainError, IdempotencyKeyReused, InvalidRequest
+from chalicelib.core.errors import Conflict, DomainError, IdempotencyKeyReused, InvalidRequest
 from chalicelib.core.ids import new_id
 from chalicelib.core.points import is_points
 from chalicelib.payments import records as r
@@ -30,6 +31,7 @@ from chalicelib.payments.wallet import Lot
 from chalicelib.store.table import Table, TransactionConflict, op_put, op_update
 
 MAX_GRANT_POINTS = 1_000_000
+MAX_ATTEMPTS = 10
 CONSUMER_ID_MAX = 64
 
 
@@ -103,30 +105,39 @@ class GrantService:
         lot = Lot(cmd.grant_id, end_of_jst_day(cmd.expires_on), cmd.points)
         record = {"pk": r.grant_pk(cmd.grant_id), "sk": "GRANT", "kind": "grant", **cmd.to_api(),
                   "expires_at": utc_key(lot.expires_at), "granted_at": utc_key(now)}
-        try:
-            self.table.transact([
-                op_put(record, condition="attribute_not_exists(pk)"),
-                op_update(
-                    r.wallet_pk(cmd.consumer_id), r.WALLET_SK,
-                    "SET lots = list_append(if_not_exists(lots, :empty), :lot), consumer_id = :cid, "
-                    "version = if_not_exists(version, :zero) + :one, "
-                    "expired_points = if_not_exists(expired_points, :zero), updated_at = :t",
-                    values={":empty": [], ":lot": [lot.to_item()], ":cid": cmd.consumer_id, ":zero": 0,
-                            ":one": 1, ":t": utc_key(now)},
-                ),
-            ])
-            return GrantOutcome(cmd, created=True)
-        except TransactionConflict as exc:
-            if not exc.failed(0):
-                raise
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                self._write(cmd, record, lot, now)
+                return GrantOutcome(cmd, created=True)
+            except TransactionConflict as exc:
+                if exc.failed(0):
+                    break
+                # a concurrent payment or grant held the wallet: the grant did not happen, try again
+                time.sleep(0.01 * (attempt + 1))
+        else:
+            raise Conflict("混み合っています。もう一度お試しください。")
         existing = self.table.get(r.grant_pk(cmd.grant_id), "GRANT")
-        if existing is None:  # pragma: no cover - the record cannot vanish; grants are never deleted
+        if existing is None:  # the record cannot vanish: grants are never deleted
             raise InvalidRequest("付与を記録できませんでした。もう一度お試しください。")
         same = (existing["consumer_id"], existing["points"], existing["expires_on"]) == (
             cmd.consumer_id, cmd.points, cmd.expires_on.isoformat())
         if not same:
             raise IdempotencyKeyReused("この grant_id は別の内容の付与に使われています。", param="grant_id")
         return GrantOutcome(cmd, created=False)
+
+
+    def _write(self, cmd: GrantCommand, record: dict[str, Any], lot: Lot, now: dt.datetime) -> None:
+        self.table.transact([
+            op_put(record, condition="attribute_not_exists(pk)"),
+            op_update(
+                r.wallet_pk(cmd.consumer_id), r.WALLET_SK,
+                "SET lots = list_append(if_not_exists(lots, :empty), :lot), consumer_id = :cid, "
+                "version = if_not_exists(version, :zero) + :one, "
+                "expired_points = if_not_exists(expired_points, :zero), updated_at = :t",
+                values={":empty": [], ":lot": [lot.to_item()], ":cid": cmd.consumer_id, ":zero": 0,
+                        ":one": 1, ":t": utc_key(now)},
+            ),
+        ])
 
 
 # -- bulk CSV ----------------------------------------------------------------------------------------

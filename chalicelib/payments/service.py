@@ -169,7 +169,7 @@ class PaymentService:
                          "ttl": int(now.timestamp()) + IDEMPOTENCY_TTL_SECONDS},
                         condition="attribute_not_exists(pk)",
                     ),
-                ])
+                ], token=payment.payment_id)  # DynamoDB de-duplicates an SDK retry of this attempt
                 return PayResult(201, body, replayed=False)
             except TransactionConflict as exc:
                 if exc.failed(IDX_IDEM) or exc.failed(IDX_MERCHANT):

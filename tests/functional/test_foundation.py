@@ -169,6 +169,17 @@ def test_qr_png_decodes_back_to_the_payload(api: Api, operator_token: str, merch
     assert letter.status == 200 and "女川商店" in letter.raw.decode() and merchant["login_id"] in letter.raw.decode()
 
 
+def test_letter_prints_a_freshly_issued_password_only_when_posted(api: Api, operator_token: str,
+                                                                 merchant: dict[str, str]) -> None:
+    url = f"/v1/admin/merchants/{merchant['merchant_id']}/letter"
+    plain = api.get(url, token=operator_token).raw.decode()
+    assert merchant["initial_password"] not in plain
+    printed = api.post(url, {"initial_password": merchant["initial_password"]}, token=operator_token)
+    assert printed.status == 200 and merchant["initial_password"] in printed.raw.decode()
+    hostile = api.post(url, {"initial_password": "<b>x</b>"}, token=operator_token).raw.decode()
+    assert "<b>x</b>" not in hostile and "&lt;b&gt;x&lt;/b&gt;" in hostile
+
+
 def test_unknown_merchant_is_404(api: Api, operator_token: str) -> None:
     for path in ("/v1/admin/merchants/MNOPE", "/v1/admin/merchants/MNOPE/qr.png"):
         reply = api.get(path, token=operator_token)

@@ -22,7 +22,7 @@ class _BacklogServer(ThreadedHTTPServer):
 
 
 class _QuietHandler(ChaliceRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -53,7 +53,7 @@ def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] |
     hdrs.update(headers or {})
     request = urllib.request.Request(url, data=data, method=method, headers=hdrs)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             raw = resp.read()
             return resp.status, json.loads(raw) if raw else None, dict(resp.headers)
     except urllib.error.HTTPError as exc:

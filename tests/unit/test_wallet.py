@@ -60,7 +60,8 @@ def test_expired_points_cannot_be_spent_and_are_swept() -> None:
 
 def test_refund_returns_to_lots_and_expired_shares_to_expired() -> None:
     w = wallet(lot("b", "2027-01-31", 50))
-    shares = [Share("a", end_of_jst_day(dt.date(2026, 11, 19)), 30), Share("b", end_of_jst_day(dt.date(2027, 1, 31)), 70),
+    shares = [Share("a", end_of_jst_day(dt.date(2026, 11, 19)), 30),
+              Share("b", end_of_jst_day(dt.date(2027, 1, 31)), 70),
               Share("c", end_of_jst_day(dt.date(2026, 12, 31)), 5)]
     refund = plan_refund(w, shares, NOW)
     assert refund.to_expired == 30

@@ -6,7 +6,7 @@ from chalice.app import Response
 
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.edge import Ctx, json_response
-from chalicelib.http.requests import limit_param
+from chalicelib.http.requests import limit_param, string_value
 from chalicelib.payments.qr_images import qr_letter_html
 from chalicelib.payments.qr_images import qr_png as render_png
 from chalicelib.payments.qr_images import qr_svg as render_svg
@@ -60,13 +60,19 @@ def qr_svg(ctx: Ctx, merchant_id: str) -> Response:
 
 
 def letter(ctx: Ctx, merchant_id: str) -> Response:
+    """The printable letter. POST with ``{"initial_password"}`` prints the password just issued by
+    register or reset-password (the store keeps only its hash, so it cannot be printed later)."""
+    password = None
+    if ctx.request.method == "POST":
+        body = ctx.body(allowed={"initial_password"}, required={"initial_password"})
+        password = string_value(body["initial_password"], "initial_password", max_len=64)
     service = ctx.container.merchants
     merchant = service.get(merchant_id)
     settings = ctx.container.settings
     base = settings.public_base_url or f"http://{ctx.header('host') or '127.0.0.1:8000'}"
     html = qr_letter_html(
         payload=service.qr_payload(merchant), name_ja=merchant.name_ja, name_en=merchant.name_en,
-        merchant_id=merchant.merchant_id, login_id=merchant.login_id, initial_password=None,
+        merchant_id=merchant.merchant_id, login_id=merchant.login_id, initial_password=password,
         console_url=f"{base}/console/", contact_phone=settings.contact_merchant_phone,
     )
     return Response(body=html, status_code=200,

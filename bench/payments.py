@@ -1,0 +1,128 @@
+"""Benchmark: the payment path.
+
+1. DynamoDB requests per successful payment through the whole app (target: one GetItem of the
+   wallet and one TransactWriteItems, nothing else).
+2. Payments per second through the whole app (chalice.test.Client: routing, RS256 token check,
+   JSON parsing, the service, the response) against the single-threaded moto server, as a ratio
+   to the floor: the same GetItem + TransactWriteItems issued directly with boto3, in the same run,
+   interleaved in rounds so both see the same machine load.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # no access log lines between the figures
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+import json
+import time
+import uuid
+
+from chalice.test import Client
+
+from app import app
+from bench.common import RequestCounter, emit, median, start_stack, today_plus
+from chalicelib.core.clock import utc_key
+from chalicelib.core.ids import new_id
+from chalicelib.store.codec import encode_item, encode_values
+
+ROUNDS = 5
+PER_ROUND = 60  # moto deep-copies the table on every transaction: keep it small and fair
+BANK = {"bank_code": "0001", "branch_code": "001", "account_type": 1, "account_number": "1234567",
+        "holder_kana": "ﾍﾞﾝﾁ"}
+
+
+def main() -> None:
+    engine, c, _ = start_stack()
+    try:
+        merchant = c.merchants.register(name_ja="ベンチ商店", name_en="BENCH SHOP", mcc=None, bank=BANK).merchant
+        for who in ("APP", "FLOOR"):
+            c.grants.grant(c.grants.command(consumer_id=f"BENCH-{who}", points=1_000_000,
+                                            expires_on=today_plus(365)))
+        token = dev_token(c)
+        counter = RequestCounter(c.dynamodb)
+        client = Client(app, stage_name="local")
+        client.__enter__()
+        body = json.dumps({"merchant_id": merchant.merchant_id, "amount": 1}).encode()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def app_round(n: int) -> float:
+            started = time.perf_counter()
+            for _ in range(n):
+                resp = client.http.post("/v1/payments", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                                        body=body)
+                assert resp.status_code == 201, resp.body
+            return n / (time.perf_counter() - started)
+
+        def floor_round(n: int) -> float:
+            started = time.perf_counter()
+            for _ in range(n):
+                floor_payment(c, merchant.merchant_id)
+            return n / (time.perf_counter() - started)
+
+        app_round(5)  # warm: merchant cache, JWKS, connections
+        counter.reset()
+        app_round(50)
+        per_payment = {name: count / 50 for name, count in counter.calls.items()}
+        emit("dynamodb_requests_per_payment", sum(per_payment.values()))
+        for name in sorted(per_payment):
+            emit(f"{name}_per_payment", per_payment[name])
+        floor_round(5)
+        app_rates, floor_rates = [], []
+        for _ in range(ROUNDS):
+            app_rates.append(app_round(PER_ROUND))
+            floor_rates.append(floor_round(PER_ROUND))
+        app_rate, floor_rate = median(app_rates), median(floor_rates)
+        emit("app_payments_per_second", app_rate)
+        emit("floor_payments_per_second", floor_rate)
+        emit("ratio_vs_floor", floor_rate / app_rate)
+        emit("target_ratio", 1.3)
+        client.__exit__(None, None, None)
+    finally:
+        engine.stop()
+
+
+def dev_token(c: object) -> str:
+    from chalicelib.accounts import dev_issuer
+    from chalicelib.bootstrap import Container
+
+    assert isinstance(c, Container)
+    s = c.settings
+    return dev_issuer.issue_token(s.dev_issuer_key_path, consumer_id="BENCH-APP", issuer=s.consumer_jwt_issuer,
+                                  audience=s.consumer_jwt_audience, now=c.clock.now(), ttl_seconds=7200)
+
+
+def floor_payment(c: object, merchant_id: str) -> None:
+    """The bare minimum a payment needs: read the wallet, write the same four items atomically."""
+    from chalicelib.bootstrap import Container
+
+    assert isinstance(c, Container)
+    ddb, table = c.dynamodb, c.settings.table_name
+    now = c.clock.now()
+    wallet = ddb.get_item(TableName=table, Key=encode_item({"pk": "WALLET#BENCH-FLOOR", "sk": "WALLET"}),
+                          ConsistentRead=True)["Item"]
+    version = int(wallet["version"]["N"])
+    lot = wallet["lots"]["L"][0]["M"]
+    lots = [{"id": lot["id"]["S"], "exp": lot["exp"]["S"], "pts": int(lot["pts"]["N"]) - 1}]
+    pid, at, key = new_id(10), utc_key(now), uuid.uuid4().hex
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": table, "Key": encode_item({"pk": "WALLET#BENCH-FLOOR", "sk": "WALLET"}),
+                    "UpdateExpression": "SET lots = :lots, version = :next", "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": encode_values({":lots": lots, ":next": version + 1, ":v": version})}},
+        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)", "Item": encode_item({
+            "pk": f"PAYMENT#{pid}", "sk": "PAYMENT", "merchant_id": merchant_id, "consumer_id": "BENCH-FLOOR",
+            "amount": 1, "status": "completed", "completed_at": at, "shares": lots,
+            "gsi1pk": f"M#{merchant_id}", "gsi1sk": f"{at}#{pid}", "gsi2pk": "C#BENCH-FLOOR", "gsi2sk": f"{at}#{pid}",
+            "gsi3pk": "P#floor", "gsi3sk": f"{merchant_id}#{at}#{pid}#S"})}},
+        {"ConditionCheck": {"TableName": table, "Key": encode_item({"pk": f"MERCHANT#{merchant_id}", "sk": "PROFILE"}),
+                            "ConditionExpression": "#s = :a", "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": encode_values({":a": "active"})}},
+        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)", "Item": encode_item({
+            "pk": f"IDEM#BENCH-FLOOR#{key}", "sk": "IDEM", "fingerprint": "x", "status": 201, "response": "{}",
+            "ttl": int(now.timestamp()) + 86400})}},
+    ])
+
+
+if __name__ == "__main__":
+    main()

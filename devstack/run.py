@@ -1,0 +1,471 @@
+"""``make run``: the whole local stack, started and stopped as one process tree.
+
+What it does, in order (SPEC §12):
+
+1. starts the local engine (moto served single-threaded on 127.0.0.1, so every DynamoDB call is
+   atomic as in DynamoDB) on a fixed port;
+2. creates the table and bucket from ``infrastructure/resources.json``, the template deployment uses;
+3. generates a session secret for this run and the development issuer's keys in ``.local/``;
+4. seeds the fixed demo operator, merchant and consumer of SPEC §12, idempotently;
+5. starts ``chalice local --stage local`` as a child process pointed at the engine, waits until
+   ``/v1/health`` answers, and prints the URLs and demo credentials;
+6. runs the settlement schedules itself (``chalice local`` does not run ``@app.schedule``);
+7. on Ctrl-C or SIGTERM stops ``chalice local`` (SIGTERM, SIGKILL after 5 s) and the engine and
+   exits 0.
+
+Invariants:
+
+- The data lives in the engine's memory for this run only: every ``make run`` starts empty and
+  seeds again. Seeding is still idempotent, so running it twice against one engine changes nothing.
+- ``chalice local`` runs in its own session (process group): the terminal's Ctrl-C reaches only
+  this process, which then stops the whole group, so no child outlives the stack. On Linux the
+  child is also told to die with its parent, in case this process is killed with SIGKILL.
+- Ports are fixed (the demo credentials and README URLs name them) and can be moved with
+  ``LOCAL_API_PORT`` / ``LOCAL_ENGINE_PORT``; a busy port stops the start with a message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Container
+    from devstack.engine import LocalEngine
+
+# Heavy imports (moto, boto3, chalicelib) happen inside main() so the start-up time printed at the
+# end counts them, and ``--help`` stays instant.
+_PROCESS_STARTED = time.monotonic()
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHALICE_CONFIG_PATH = REPO_ROOT / ".chalice" / "config.json"
+
+HOST = "127.0.0.1"
+STAGE = "local"
+DEFAULT_API_PORT = 8000
+DEFAULT_ENGINE_PORT = 4566
+API_PORT_ENV = "LOCAL_API_PORT"
+ENGINE_PORT_ENV = "LOCAL_ENGINE_PORT"
+# Where the development issuer's keys live; git-ignored. Tests point it at a temporary folder.
+STATE_DIR_ENV = "LOCAL_STATE_DIR"
+DEFAULT_STATE_DIR = REPO_ROOT / ".local"
+
+# Must match TABLE_NAME / BUCKET_NAME of the local stage in .chalice/config.json (checked at start).
+TABLE_NAME = "onagawa-points-local"
+BUCKET_NAME = "onagawa-points-local"
+
+READY_TIMEOUT_S = 60.0
+CHALICE_STOP_GRACE_S = 5.0
+SCHEDULE_INTERVAL_S = 60.0
+READY_MARKER = "ready in"
+
+
+# -- the demo data of SPEC §12 (fixed, also written in the README) ---------------------------------
+@dataclasses.dataclass(frozen=True)
+class DemoData:
+    operator_login: str = "demo-operator"
+    operator_password: str = "demo-operator-pass"
+    merchant_login: str = "demo-shop"
+    merchant_password: str = "demo-shop-pass"
+    merchant_id: str = "MDEMOSHOP1"
+    merchant_name_ja: str = "おながわ商店(デモ)"
+    merchant_name_en: str = "ONAGAWA DEMO SHOP"
+    consumer_id: str = "DEMO-CONSUMER"
+    consumer_points: int = 10_000
+    grant_id: str = "DEMO-GRANT-1"
+
+    @property
+    def bank(self) -> dict[str, Any]:
+        return {"bank_code": "0001", "branch_code": "001", "account_type": 1, "account_number": "1234567",
+                "holder_kana": "ｵﾅｶﾞﾜｼｮｳﾃﾝ"}
+
+
+DEMO = DemoData()
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedResult:
+    operator_created: bool
+    merchant_created: bool
+    grant_created: bool
+    grant_expires_on: str
+    merchant_qr_payload: str
+
+
+class StartupError(RuntimeError):
+    """The stack cannot start; the message says why and what to do, in Japanese and English."""
+
+
+class _Stop(BaseException):  # not Exception: no "except Exception" on the way may swallow it
+    """Raised in the main thread by the SIGINT/SIGTERM handler."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# -- configuration ---------------------------------------------------------------------------------
+def port_from_env(name: str, default: int, env: Mapping[str, str] | None = None) -> int:
+    raw = (env if env is not None else os.environ).get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise StartupError(f"{name} はポート番号(1〜65535)にしてください / {name} must be a port number, got {raw!r}")
+    return int(raw)
+
+
+def ensure_port_free(port: int, what: str) -> None:
+    """Fail early, naming the port, instead of letting a child die with a bind error."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the real servers do: connections of a previous run in TIME_WAIT must not count as "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise StartupError(
+                f"ポート {port} ({what}) はすでに使われています。起動中の make run を止めるか、"
+                f"{API_PORT_ENV} / {ENGINE_PORT_ENV} で別のポートを指定してください。\n"
+                f"Port {port} ({what}) on {HOST} is already in use. Stop the other process "
+                f"(another `make run`?) or choose another port with {API_PORT_ENV} / {ENGINE_PORT_ENV}."
+            ) from None
+
+
+def stage_environment(stage: str = STAGE, config_path: Path = CHALICE_CONFIG_PATH) -> dict[str, str]:
+    """The environment Chalice gives the stage: top-level variables, then the stage's own."""
+    with config_path.open(encoding="utf-8") as fh:
+        config = json.load(fh)
+    env = {str(k): str(v) for k, v in config.get("environment_variables", {}).items()}
+    stage_cfg = config.get("stages", {}).get(stage)
+    if stage_cfg is None:
+        raise StartupError(f"{config_path} にステージ {stage!r} がありません / has no stage {stage!r}")
+    env.update({str(k): str(v) for k, v in stage_cfg.get("environment_variables", {}).items()})
+    for name, expected in (("TABLE_NAME", TABLE_NAME), ("BUCKET_NAME", BUCKET_NAME)):
+        if env.get(name) != expected:
+            raise StartupError(f"{config_path}: stage {stage} {name} is {env.get(name)!r}, expected {expected!r}")
+    return env
+
+
+# -- seeding ---------------------------------------------------------------------------------------
+def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
+    """Create the demo operator, merchant and consumer grant unless they already exist."""
+    import datetime as dt
+
+    from chalicelib.core.clock import jst_date
+    from chalicelib.core.errors import IdempotencyKeyReused, InvalidRequest
+    from chalicelib.payments.grants import GrantCommand
+
+    now = container.clock.now()
+    operator_created = merchant_created = True
+    try:
+        container.accounts.create(login_id=demo.operator_login, role="operator", password=demo.operator_password,
+                                  merchant_id=None, now=now)
+    except InvalidRequest as exc:
+        if exc.param != "login_id":  # only "this login id is taken" means "already seeded"
+            raise
+        operator_created = False
+    try:
+        registration = container.merchants.register(
+            name_ja=demo.merchant_name_ja, name_en=demo.merchant_name_en, mcc=None, bank=demo.bank,
+            merchant_id=demo.merchant_id, login_id=demo.merchant_login, password=demo.merchant_password,
+        )
+        qr_payload = registration.qr_payload
+    except InvalidRequest as exc:
+        if exc.param not in ("login_id", "merchant_id"):
+            raise
+        merchant_created = False
+        qr_payload = container.merchants.qr_payload(container.merchants.get(demo.merchant_id))
+    expires_on = dt.date(jst_date(now).year + 1, 12, 31)
+    grant_created = False
+    try:
+        outcome = container.grants.grant(GrantCommand(
+            grant_id=demo.grant_id, consumer_id=demo.consumer_id, points=demo.consumer_points,
+            expires_on=expires_on,
+        ))
+        grant_created = outcome.created
+    except IdempotencyKeyReused:
+        # Seeded in an earlier year against the same engine: the demo grant exists, keep it.
+        pass
+    return SeedResult(operator_created=operator_created, merchant_created=merchant_created,
+                      grant_created=grant_created, grant_expires_on=expires_on.isoformat(),
+                      merchant_qr_payload=qr_payload)
+
+
+# -- schedules -------------------------------------------------------------------------------------
+def run_due_schedules(container: Container) -> None:
+    """One tick of the local scheduler: what the deployed ``@app.schedule`` functions would do.
+
+    TODO(settlement): call the scheduled settlement close here (close every period whose end plus
+    the grace has passed and that is not closed yet). It must be safe to call every minute: closing
+    is exactly-once, so a tick that finds nothing to do changes nothing.
+    """
+    return None
+
+
+def run_schedules_loop(stop_event: threading.Event, container: Container,
+                       interval_s: float = SCHEDULE_INTERVAL_S) -> None:
+    """Thread target: call :func:`run_due_schedules` every ``interval_s`` until ``stop_event`` is set.
+
+    A failing tick is reported and the loop goes on, as the next scheduled invocation would in Lambda.
+    """
+    while not stop_event.wait(interval_s):
+        try:
+            run_due_schedules(container)
+        except Exception:
+            print("スケジュール実行でエラー / scheduled run failed:\n" + traceback.format_exc(),
+                  file=sys.stderr, flush=True)
+
+
+# -- chalice local ---------------------------------------------------------------------------------
+def chalice_executable() -> str:
+    # chalice has no ``python -m chalice``; its console script sits next to this interpreter.
+    beside = Path(sys.executable).parent / "chalice"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("chalice")
+    if found is None:
+        raise StartupError("chalice コマンドが見つかりません / the chalice command was not found; run `make run` "
+                           "so the virtualenv is installed")
+    return found
+
+
+# Run by a fresh interpreter that then becomes ``chalice local`` (execv keeps the pid): asks Linux
+# to SIGTERM it when its parent dies, so even a SIGKILLed ``make run`` leaves no server behind.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG\n"
+    "except Exception:\n"
+    "    pass\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(0)  # the parent is already gone\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def chalice_command(port: int, *, autoreload: bool) -> list[str]:
+    chalice = chalice_executable()
+    args = [chalice, "local", "--stage", STAGE, "--host", HOST, "--port", str(port)]
+    if not autoreload:
+        # The reloader polls every file under the project (the virtualenv included) each second and
+        # restarts on cache writes by pytest or mypy; data lives in the engine, so a manual restart
+        # loses nothing.
+        args.append("--no-autoreload")
+    if sys.platform.startswith("linux"):
+        return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *args]
+    return args
+
+
+def start_chalice(env: Mapping[str, str], port: int, *, autoreload: bool) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        chalice_command(port, autoreload=autoreload),
+        cwd=str(REPO_ROOT),
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: we stop it, the terminal's Ctrl-C does not
+    )
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    last_problem = "no answer yet"
+    while time.monotonic() < deadline:
+        code = process.poll()
+        if code is not None:
+            raise StartupError(f"chalice local が終了しました(終了コード {code})/ chalice local exited with "
+                               f"code {code} before answering {url}; see its output above")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+                last_problem = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            last_problem = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            last_problem = str(exc)
+        time.sleep(0.1)
+    raise StartupError(f"{timeout_s:.0f} 秒待っても {url} が 200 を返しません / {url} did not answer 200 within "
+                       f"{timeout_s:.0f} s (last: {last_problem})")
+
+
+def stop_process_group(process: subprocess.Popen[bytes], grace_s: float = CHALICE_STOP_GRACE_S) -> None:
+    """SIGTERM the child's process group, SIGKILL it after ``grace_s``; reap the child."""
+    if process.poll() is None:
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait(timeout=grace_s)
+    # Anything the child left in its group (e.g. the reloader's worker) goes too.
+    _signal_group(process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)  # start_new_session made the child its group's leader
+
+
+# -- banner ----------------------------------------------------------------------------------------
+def banner(*, api_base: str, engine_endpoint: str, seed: SeedResult, elapsed_s: float, demo: DemoData = DEMO) -> str:
+    token_curl = (f"curl -s -X POST {api_base}/v1/dev/token -H 'Content-Type: application/json' "
+                  f"-d '{{\"consumer_id\":\"{demo.consumer_id}\"}}'")
+    rule = "=" * 78
+    lines = [
+        rule,
+        " 女川 地域ポイント ローカル環境 / Onagawa regional points — local stack",
+        rule,
+        f"  API                                   {api_base}/v1",
+        f"  OpenAPI 定義 / OpenAPI document        {api_base}/v1/openapi.json",
+        f"  事業者コンソール / merchant console     {api_base}/console/",
+        f"  支払い画面 / consumer pay pages         {api_base}/pay/",
+        f"  商工会の管理画面 / operator pages       {api_base}/admin/",
+        f"  AWS エンジン (moto) / local engine      {engine_endpoint}",
+        "",
+        "  デモ用アカウント / demo credentials",
+        f"    商工会 / operator    {demo.operator_login} / {demo.operator_password}",
+        f"    事業者 / merchant    {demo.merchant_login} / {demo.merchant_password}   (店舗ID / merchant id "
+        f"{demo.merchant_id})",
+        f"    利用者 / consumer    {demo.consumer_id}   {demo.consumer_points:,} pt (有効期限 / expires "
+        f"{seed.grant_expires_on})",
+        f"    デモ店舗のQR / demo shop QR payload: {seed.merchant_qr_payload}",
+        "",
+        "  利用者トークンの取得 / get a consumer token:",
+        f"    {token_curl}",
+        "",
+        "  商工会CLI / operator CLI:",
+        f"    ONAGAWA_API={api_base} ONAGAWA_LOGIN_ID={demo.operator_login} "
+        f"ONAGAWA_PASSWORD={demo.operator_password} .venv/bin/python -m devstack.cli merchants list",
+        "",
+        f"  準備完了 / {READY_MARKER} {elapsed_s:.1f} s — Ctrl-C で停止 / Ctrl-C to stop",
+        rule,
+    ]
+    return "\n".join(lines)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+# -- main ------------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack.run",
+        description="ローカル環境を起動します(make run)/ Start the local stack. Ports: "
+                    f"{API_PORT_ENV} (default {DEFAULT_API_PORT}), {ENGINE_PORT_ENV} (default {DEFAULT_ENGINE_PORT}).",
+    )
+    parser.add_argument("--autoreload", action="store_true",
+                        help="コード変更で chalice local を再起動 / restart chalice local when code changes "
+                             "(polls every project file each second)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stopping.is_set():  # already shutting down: let the clean-up finish
+            return
+        stopping.set()
+        raise _Stop(signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    engine: LocalEngine | None = None
+    chalice: subprocess.Popen[bytes] | None = None
+    schedules_stop = threading.Event()
+    try:
+        api_port = port_from_env(API_PORT_ENV, DEFAULT_API_PORT)
+        engine_port = port_from_env(ENGINE_PORT_ENV, DEFAULT_ENGINE_PORT)
+        if api_port == engine_port:
+            raise StartupError(f"{API_PORT_ENV} と {ENGINE_PORT_ENV} が同じです / must differ ({api_port})")
+        ensure_port_free(api_port, "API / chalice local")
+        ensure_port_free(engine_port, "AWS エンジン / local engine")
+        stage_env = stage_environment()
+
+        from chalicelib import bootstrap
+        from chalicelib.accounts import dev_issuer
+        from chalicelib.bootstrap import Container
+        from chalicelib.config import load_settings
+        from devstack.engine import LocalEngine
+        from devstack.provision import provision
+
+        say(f"AWS エンジンを起動 / starting the local engine on {HOST}:{engine_port} …")
+        engine = LocalEngine(port=engine_port)
+        try:
+            engine.start()
+        except OSError as exc:
+            engine = None
+            raise StartupError(f"ポート {engine_port} で AWS エンジンを起動できません / cannot start the local engine "
+                               f"on port {engine_port}: {exc}") from None
+        provision(engine.endpoint, TABLE_NAME, BUCKET_NAME)
+
+        state_dir = Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR).resolve()
+        key_path = state_dir / "dev-issuer-key.pem"
+        jwks_path = state_dir / "dev-issuer-jwks.json"
+        dev_issuer.ensure_keys(str(key_path), str(jwks_path))
+        api_base = f"http://{HOST}:{api_port}"
+        generated = {
+            "SESSION_SECRET": secrets.token_urlsafe(48),
+            "DEV_ISSUER_KEY_PATH": str(key_path),
+            "CONSUMER_JWKS_PATH": str(jwks_path),
+            "PUBLIC_BASE_URL": api_base,
+        }
+        # This process sees what ``chalice local`` sees (the stage's variables, the generated ones, the
+        # engine), so code run here by the schedules behaves as it does behind the API.
+        os.environ.update({**stage_env, **generated, **engine.client_environment()})
+        container = Container(settings=load_settings(os.environ))
+        bootstrap.override(container)
+        seed = seed_demo(container)
+        say("デモデータを登録しました / demo data seeded")
+
+        child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        say(f"chalice local を起動 / starting chalice local on {api_base} …")
+        chalice = start_chalice(child_env, api_port, autoreload=args.autoreload)
+        wait_until_healthy(f"{api_base}/v1/health", chalice)
+
+        threading.Thread(target=run_schedules_loop, args=(schedules_stop, container),
+                         name="local-schedules", daemon=True).start()
+        say(banner(api_base=api_base, engine_endpoint=engine.endpoint, seed=seed,
+                   elapsed_s=time.monotonic() - _PROCESS_STARTED))
+
+        code = chalice.wait()
+        print(f"chalice local が終了しました(終了コード {code})/ chalice local exited with code {code}",
+              file=sys.stderr, flush=True)
+        return 1
+    except _Stop:
+        say("\n停止します / stopping …")
+        return 0
+    except StartupError as exc:
+        print(f"起動できません / cannot start:\n{exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        stopping.set()  # later signals are ignored by on_signal so the clean-up runs to the end
+        schedules_stop.set()
+        if chalice is not None:
+            stop_process_group(chalice)
+        if engine is not None:
+            engine.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
