@@ -10,7 +10,7 @@ from chalice.app import Chalice, Response
 
 from chalicelib.http import local_gateway
 from chalicelib.http.edge import Ctx, endpoint, install_middleware
-from chalicelib.http.views import admin, auth, lookup, meta, payments
+from chalicelib.http.views import admin, auth, console, lookup, meta, payments
 
 app = Chalice(app_name="onagawa-points")
 app.api.binary_types.append("image/png")
@@ -113,6 +113,43 @@ def get_wallet(ctx: Ctx) -> Response:
 @endpoint(app, "/v1/wallet/payments", roles=["consumer"], summary="自分の利用履歴")
 def wallet_payments(ctx: Ctx) -> Response:
     return payments.wallet_payments(ctx)
+
+
+# -- merchant console ------------------------------------------------------------------------------
+@endpoint(app, "/v1/merchant/me", roles=["merchant"], summary="ログイン中の店舗")
+def merchant_me(ctx: Ctx) -> Response:
+    return console.me(ctx)
+
+
+@endpoint(app, "/v1/merchant/transactions", roles=["merchant"], summary="取引履歴(分単位の期間、件数と合計)")
+def merchant_transactions(ctx: Ctx) -> Response:
+    return console.transactions(ctx)
+
+
+@endpoint(app, "/v1/merchant/payments/{payment_id}", roles=["merchant"], summary="取引情報(自店の決済1件)")
+def merchant_payment(ctx: Ctx, payment_id: str) -> Response:
+    return console.payment(ctx, payment_id)
+
+
+@endpoint(app, "/v1/merchant/payments/{payment_id}/cancel", methods=["POST"], roles=["merchant"],
+          summary="取消(決済IDの確認つき)")
+def merchant_cancel(ctx: Ctx, payment_id: str) -> Response:
+    return console.cancel(ctx, payment_id)
+
+
+@endpoint(app, "/v1/merchant/exports", methods=["POST"], roles=["merchant"], summary="CSV形式でエクスポート")
+def merchant_export(ctx: Ctx) -> Response:
+    return console.export(ctx)
+
+
+@endpoint(app, "/v1/merchant/sales/daily", roles=["merchant"], summary="日別売上(グラフ用)")
+def merchant_daily_sales(ctx: Ctx) -> Response:
+    return console.daily_sales(ctx)
+
+
+@endpoint(app, "/v1/merchant/contact", roles=["merchant"], summary="お問い合わせ先")
+def merchant_contact(ctx: Ctx) -> Response:
+    return console.contact(ctx)
 
 
 # -- meta ------------------------------------------------------------------------------------------

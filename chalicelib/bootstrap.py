@@ -14,8 +14,11 @@ from typing import Any
 from chalicelib.accounts.consumer_jwt import JwksKeys
 from chalicelib.accounts.service import AccountRepository, LoginService
 from chalicelib.config import Settings, get_settings
+from chalicelib.console.export import ExportService
+from chalicelib.console.history import HistoryService
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.merchants.service import MerchantService
+from chalicelib.payments.cancel import CancelService
 from chalicelib.payments.grants import GrantService
 from chalicelib.payments.service import MerchantCache, PaymentService
 from chalicelib.store.table import Table
@@ -93,6 +96,19 @@ class Container:
     @cached_property
     def grants(self) -> GrantService:
         return GrantService(self.table, self.clock)
+
+    @cached_property
+    def cancels(self) -> CancelService:
+        return CancelService(self.table, self.clock, self.payments, self.settings.cancel_window_days)
+
+    @cached_property
+    def history(self) -> HistoryService:
+        return HistoryService(self.table)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        return ExportService(self.history, self.s3, self.settings.bucket_name, self.clock,
+                             self.settings.export_url_ttl_seconds)
 
 
 def dev_issuer_paths() -> tuple[str, str]:

@@ -1,0 +1,68 @@
+"""The time range of the merchant console, in JST, to the minute.
+
+``from=2026-11-01T09:00`` starts at 09:00:00.000 JST; ``to=2026-11-01T17:30`` includes its whole
+minute, up to 17:30:59.999. Internally a range is half-open ``[start, end)`` in aware UTC, so
+``end`` is the start of the minute after ``to``. A missing range is today in JST; a date alone
+(``2026-11-01``) means that whole day. Inverted ranges and ranges over 366 days are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+from chalicelib.core.clock import JST, UTC, jst_date
+from chalicelib.core.errors import InvalidRequest
+
+MAX_DAYS = 366
+_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    start: dt.datetime  # inclusive, aware UTC
+    end: dt.datetime  # exclusive, aware UTC
+
+    @property
+    def from_label(self) -> str:
+        return self.start.astimezone(JST).strftime("%Y-%m-%dT%H:%M")
+
+    @property
+    def to_label(self) -> str:
+        return (self.end - dt.timedelta(minutes=1)).astimezone(JST).strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse(value: str, param: str, *, is_end: bool) -> dt.datetime:
+    bad = InvalidRequest(f"{param} は 2026-11-01T09:00 の形(日本時間、分まで)で指定してください。", param=param)
+    try:
+        if _MINUTE.match(value):
+            moment = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M").replace(tzinfo=JST)
+            return moment + dt.timedelta(minutes=1) if is_end else moment
+        if _DAY.match(value):
+            day = dt.date.fromisoformat(value)
+            moment = dt.datetime.combine(day, dt.time(0, 0), tzinfo=JST)
+            return moment + dt.timedelta(days=1) if is_end else moment
+    except ValueError:
+        raise bad from None
+    raise bad
+
+
+def parse_range(raw_from: str | None, raw_to: str | None, now: dt.datetime) -> Range:
+    today = jst_date(now)
+    start_of_today = dt.datetime.combine(today, dt.time(0, 0), tzinfo=JST)
+    start = _parse(raw_from, "from", is_end=False) if raw_from else None
+    end = _parse(raw_to, "to", is_end=True) if raw_to else None
+    if start is None and end is None:
+        start, end = start_of_today, start_of_today + dt.timedelta(days=1)
+    elif start is None:
+        assert end is not None
+        start = dt.datetime.combine((end - dt.timedelta(minutes=1)).astimezone(JST).date(), dt.time(0, 0), tzinfo=JST)
+    elif end is None:
+        end = dt.datetime.combine(start.astimezone(JST).date() + dt.timedelta(days=1), dt.time(0, 0), tzinfo=JST)
+    if end <= start:
+        raise InvalidRequest("to は from より後にしてください。", param="to")
+    if end - start > dt.timedelta(days=MAX_DAYS):
+        raise InvalidRequest(f"期間は{MAX_DAYS}日以内にしてください。", param="to")
+    return Range(start.astimezone(UTC), end.astimezone(UTC))

@@ -1,0 +1,281 @@
+"""Issue 4: the merchant console API — history to the minute, one payment, cancel, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import urllib.request
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from chalicelib.core.clock import JST, FixedClock
+from chalicelib.payments.ledger import check_conservation
+from chalicelib.payments.service import PayCommand
+from tests.functional.conftest import BANK
+from tests.support.api import Api
+from tests.support.local_api import http_json, serve_app
+from tests.support.stack import Stack
+
+
+def at(text: str) -> dt.datetime:
+    """'2026-11-01 09:00:00.000' in JST."""
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=JST)
+
+
+class Shop:
+    def __init__(self, stack: Stack, api: Api, name_ja: str = "女川商店", login: str | None = None) -> None:
+        c = stack.container
+        reg = c.merchants.register(name_ja=name_ja, name_en="ONAGAWA SHOTEN", mcc=None, bank=BANK)
+        self.id = reg.merchant.merchant_id
+        self.credentials = (reg.merchant.login_id, reg.initial_password)
+        self.api = api
+        self.stack = stack
+
+    @property
+    def token(self) -> str:
+        """A session issued at the test clock's current time (tests move the clock by days)."""
+        return self.api.login(*self.credentials)
+
+    def sell(self, when: dt.datetime, amount: int, consumer: str = "C-1") -> str:
+        c = self.stack.container
+        clock = c.clock
+        assert isinstance(clock, FixedClock)
+        clock.set(when)
+        result = c.payments.pay(PayCommand(consumer_id=consumer, idempotency_key=uuid.uuid4().hex, amount=amount,
+                                           merchant_id=self.id, request_body={"n": uuid.uuid4().hex}))
+        return str(result.body["payment_id"])
+
+
+@pytest.fixture
+def shop(stack: Stack, api: Api) -> Shop:
+    clock = stack.container.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(at("2026-10-01 08:00:00.000"))
+    for consumer in ("C-1", "C-2", "=HYPERLINK(\"http://x\")"):
+        svc = stack.container.grants
+        svc.grant(svc.command(consumer_id=consumer, points=100_000, expires_on="2027-12-31"))
+    return Shop(stack, api)
+
+
+def totals(body: dict[str, Any]) -> tuple[int, int, int, int]:
+    return (body["completed_count"], body["completed_points"], body["cancelled_count"], body["cancelled_points"])
+
+
+def test_minute_edges_are_exact(api: Api, shop: Shop, stack: Stack) -> None:
+    sales = {
+        "2026-11-01 08:59:59.999": 1,
+        "2026-11-01 09:00:00.000": 10,
+        "2026-11-01 12:34:56.789": 100,
+        "2026-11-01 23:59:59.999": 1000,
+        "2026-11-02 00:00:00.000": 10000,
+    }
+    for when, amount in sales.items():
+        shop.sell(at(when), amount)
+    stack.container.clock.set(at("2026-11-03 10:00:00.000"))  # type: ignore[attr-defined]
+    body = api.get("/v1/merchant/transactions?from=2026-11-01T09:00&to=2026-11-01T23:59", token=shop.token).body
+    expected = [a for w, a in sales.items() if at("2026-11-01 09:00:00.000") <= at(w) < at("2026-11-02 00:00:00.000")]
+    assert [i["amount"] for i in body["items"]] == sorted(expected, reverse=True)  # newest first: bigger amounts later
+    assert totals(body) == (len(expected), sum(expected), 0, 0)
+    one_minute = api.get("/v1/merchant/transactions?from=2026-11-01T09:00&to=2026-11-01T09:00", token=shop.token)
+    assert totals(one_minute.body) == (1, 10, 0, 0)
+    before = api.get("/v1/merchant/transactions?from=2026-11-01T08:59&to=2026-11-01T08:59", token=shop.token)
+    assert totals(before.body) == (1, 1, 0, 0)
+
+
+def test_jst_midnight_is_not_utc_midnight(api: Api, shop: Shop, stack: Stack) -> None:
+    shop.sell(at("2026-11-01 23:30:00.000"), 7)  # 14:30 UTC on the 1st
+    shop.sell(at("2026-11-02 00:30:00.000"), 8)  # 15:30 UTC on the 1st, but the 2nd in Japan
+    shop.sell(at("2026-11-02 09:30:00.000"), 9)  # 00:30 UTC on the 2nd
+    body = api.get("/v1/merchant/transactions?from=2026-11-02&to=2026-11-02", token=shop.token).body
+    assert [i["amount"] for i in body["items"]] == [9, 8]
+    assert all(i["completed_at"].startswith("2026-11-02T") and i["completed_at"].endswith("+09:00")
+               for i in body["items"])
+    daily = api.get("/v1/merchant/sales/daily?from=2026-11-01&to=2026-11-02", token=shop.token).body["days"]
+    assert [(d["date"], d["completed_points"]) for d in daily] == [("2026-11-01", 7), ("2026-11-02", 17)]
+
+
+def test_default_range_is_today_in_jst(api: Api, shop: Shop, stack: Stack) -> None:
+    shop.sell(at("2026-11-04 23:59:00.000"), 3)
+    shop.sell(at("2026-11-05 00:01:00.000"), 4)
+    body = api.get("/v1/merchant/transactions", token=shop.token).body
+    assert [i["amount"] for i in body["items"]] == [4] and body["from"] == "2026-11-05T00:00"
+
+
+def test_paging_keeps_range_totals_and_matches_an_independent_sum(api: Api, shop: Shop, stack: Stack) -> None:
+    import random
+
+    rnd = random.Random(7)
+    made: list[tuple[dt.datetime, int, str]] = []
+    start = at("2026-11-10 00:00:00.000")
+    for _ in range(37):
+        when = start + dt.timedelta(minutes=rnd.randrange(0, 60 * 48), milliseconds=rnd.randrange(0, 60000))
+        amount = rnd.randrange(1, 500)
+        made.append((when, amount, shop.sell(when, amount)))
+    cancelled = {pid for _, _, pid in made[:5]}
+    for pid in cancelled:
+        assert api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid}, token=shop.token).status \
+            == 200
+    lo, hi = at("2026-11-10 06:00:00.000"), at("2026-11-11 18:00:00.000")  # to=2026-11-11T17:59 inclusive
+    in_range = [(w, a, p) for w, a, p in made if lo <= w < hi]
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        url = "/v1/merchant/transactions?from=2026-11-10T06:00&to=2026-11-11T17:59&limit=4" + (
+            f"&cursor={cursor}" if cursor else "")
+        body = api.get(url, token=shop.token).body
+        assert totals(body) == (
+            sum(1 for _, _, p in in_range if p not in cancelled), sum(a for _, a, p in in_range if p not in cancelled),
+            sum(1 for _, _, p in in_range if p in cancelled), sum(a for _, a, p in in_range if p in cancelled))
+        seen += [i["payment_id"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [p for _, _, p in sorted(in_range, key=lambda x: x[0], reverse=True)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["from=2026-11-02T10:00&to=2026-11-02T09:00", "from=2026-11-02T9:00", "from=2026/11/02", "to=2026-11-02T25:00",
+     "from=2025-01-01&to=2026-11-02", "limit=0", "limit=abc", "cursor=bogus", "color=red"],
+)
+def test_bad_ranges_are_400(api: Api, shop: Shop, query: str) -> None:
+    reply = api.get(f"/v1/merchant/transactions?{query}", token=shop.token)
+    assert (reply.status, reply.error_code) == (400, "invalid_request")
+
+
+def test_a_cursor_is_bound_to_its_range(api: Api, shop: Shop) -> None:
+    for m in range(3):
+        shop.sell(at(f"2026-11-01 10:0{m}:00.000"), 5)
+    first = api.get("/v1/merchant/transactions?from=2026-11-01&to=2026-11-01&limit=1", token=shop.token).body
+    other = api.get(f"/v1/merchant/transactions?from=2026-11-02&to=2026-11-02&cursor={first['next_cursor']}",
+                    token=shop.token)
+    assert (other.status, other.error_code) == (400, "invalid_request")
+
+
+# -- cancel ---------------------------------------------------------------------------------------
+def test_cancel_refunds_once_and_is_a_ledger_event(api: Api, shop: Shop, stack: Stack) -> None:
+    pid = shop.sell(at("2026-11-15 23:59:00.000"), 400)
+    stack.container.clock.set(at("2026-11-16 00:01:00.000"))  # type: ignore[attr-defined]
+    wrong = api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": "XXXXXXXXXX"}, token=shop.token)
+    assert (wrong.status, wrong.error_code) == (400, "invalid_request")
+    reply = api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid.lower()}, token=shop.token)
+    assert reply.status == 200 and reply.body["status"] == "cancelled"
+    assert reply.body["cancelled_at"].startswith("2026-11-16T00:01")
+    again = api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid}, token=shop.token)
+    assert (again.status, again.error_code) == (409, "already_cancelled")
+    now = stack.container.clock.now()
+    assert stack.container.payments.wallet("C-1").balance(now) == 100_000
+    events = {i["sk"]: i for i in stack.all_items() if i["pk"] == f"PAYMENT#{pid}"}
+    assert events["PAYMENT"]["gsi3pk"] == "P#2026-11-1" and events["CANCEL"]["gsi3pk"] == "P#2026-11-2"
+    assert check_conservation(stack.all_items(), now).ok
+
+
+def test_cancel_window(api: Api, shop: Shop, stack: Stack) -> None:
+    pid = shop.sell(at("2026-08-01 10:00:00.000"), 50)
+    stack.container.clock.set(at("2026-10-30 10:00:00.001"))  # type: ignore[attr-defined]
+    reply = api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid}, token=shop.token)
+    assert (reply.status, reply.error_code) == (409, "cancel_window_expired")
+
+
+def test_refund_into_an_expired_lot_counts_as_expired(api: Api, shop: Shop, stack: Stack) -> None:
+    c = stack.container
+    c.clock.set(at("2026-11-01 10:00:00.000"))  # type: ignore[attr-defined]
+    c.grants.grant(c.grants.command(consumer_id="C-SHORT", points=300, expires_on="2026-11-01"))
+    pid = shop.sell(at("2026-11-01 12:00:00.000"), 200, consumer="C-SHORT")
+    c.clock.set(at("2026-11-02 09:00:00.000"))  # type: ignore[attr-defined]
+    assert api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid}, token=shop.token).status == 200
+    wallet = c.payments.wallet("C-SHORT")
+    assert wallet.balance(c.clock.now()) == 0 and wallet.expired(c.clock.now()) == 300
+    assert check_conservation(stack.all_items(), c.clock.now()).ok
+
+
+# -- authorization --------------------------------------------------------------------------------
+def test_another_merchant_gets_404_and_writes_nothing(api: Api, shop: Shop, stack: Stack) -> None:
+    pid = shop.sell(at("2026-11-01 10:00:00.000"), 70)
+    other = Shop(stack, api, name_ja="隣の店")
+    before = [i for i in stack.all_items() if not i["pk"].startswith("LOGIN#")]
+    read = api.get(f"/v1/merchant/payments/{pid}", token=other.token)
+    cancel = api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid}, token=other.token)
+    assert (read.status, read.error_code) == (404, "not_found")
+    assert (cancel.status, cancel.error_code) == (404, "not_found")
+    history = api.get("/v1/merchant/transactions?from=2026-11-01&to=2026-11-01", token=other.token).body
+    assert history["items"] == [] and totals(history) == (0, 0, 0, 0)
+    export = api.post("/v1/merchant/exports", {"from": "2026-11-01", "to": "2026-11-01"}, token=other.token).body
+    assert export["rows"] == 0
+    after = [i for i in stack.all_items() if not i["pk"].startswith("LOGIN#")]
+    assert after == before
+
+
+def test_consumer_and_operator_get_403_on_merchant_routes(api: Api, shop: Shop, stack: Stack,
+                                                          operator_token: str) -> None:
+    consumer = stack.consumer_token("C-1")
+    for token in (consumer, operator_token):
+        for method, path in [("GET", "/v1/merchant/transactions"), ("GET", "/v1/merchant/payments/X"),
+                             ("POST", "/v1/merchant/payments/X/cancel"), ("POST", "/v1/merchant/exports"),
+                             ("GET", "/v1/merchant/contact"), ("GET", "/v1/merchant/sales/daily")]:
+            reply = api.call(method, path, {} if method == "POST" else None, token=token)
+            assert (reply.status, reply.error_code) == (403, "forbidden"), (path, reply.body)
+    assert api.get("/v1/merchant/transactions").status == 401
+
+
+# -- export ---------------------------------------------------------------------------------------
+def test_export_csv_downloads_through_the_presigned_url(api: Api, stack: Stack) -> None:
+    clock = stack.container.clock
+    clock.set(at("2026-10-01 08:00:00.000"))  # type: ignore[attr-defined]
+    for consumer in ("C-1", "=HYPERLINK(\"http://x\")"):
+        stack.container.grants.grant(stack.container.grants.command(consumer_id=consumer, points=100_000,
+                                                                    expires_on="2027-12-31"))
+    shop = Shop(stack, api, name_ja="=HYPERLINK(\"http://evil\")")
+    pids = [shop.sell(at(f"2026-11-01 1{h}:00:00.000"), 100 + h) for h in range(6)]
+    shop.sell(at("2026-11-01 09:30:00.000"), 5, consumer="=HYPERLINK(\"http://x\")")
+    api.post(f"/v1/merchant/payments/{pids[0]}/cancel", {"confirm_payment_id": pids[0]}, token=shop.token)
+    reply = api.post("/v1/merchant/exports", {"from": "2026-11-01T09:00", "to": "2026-11-01T23:59"},
+                     token=shop.token)
+    assert reply.status == 201, reply.body
+    assert reply.body["expires_at"].endswith("+09:00") and reply.body["rows"] == 7
+    assert f"exports/{shop.id}/" in reply.body["url"]
+    with urllib.request.urlopen(reply.body["url"], timeout=30) as resp:  # the moto server on 127.0.0.1
+        raw = resp.read()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["取引日時", "決済ID", "店舗名", "利用者ID", "ポイント", "状態", "取消日時"]
+    data = rows[1:]
+    history = api.get("/v1/merchant/transactions?from=2026-11-01T09:00&to=2026-11-01T23:59", token=shop.token).body
+    assert len(data) == history["completed_count"] + history["cancelled_count"]
+    status = Counter(r[5] for r in data)
+    assert status == {"完了": history["completed_count"], "取消": history["cancelled_count"]}
+    assert sum(int(r[4]) for r in data if r[5] == "完了") == history["completed_points"]
+    assert all(r[2] == "'=HYPERLINK(\"http://evil\")" for r in data)
+    assert any(r[3] == "'=HYPERLINK(\"http://x\")" for r in data)
+    assert all(r[0].endswith("+09:00") for r in data)
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_ten_simultaneous_cancels_refund_once(api: Api, shop: Shop, stack: Stack) -> None:
+    pid = shop.sell(at("2026-11-01 10:00:00.000"), 777)
+    before = stack.container.payments.wallet("C-1").balance(stack.container.clock.now())
+    with serve_app() as base:
+        def cancel(_: int) -> int:
+            status, _, _ = http_json("POST", f"{base}/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid},
+                                     headers={"Authorization": f"Bearer {shop.token}"})
+            return status
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            statuses = Counter(pool.map(cancel, range(10)))
+    assert statuses == {200: 1, 409: 9}
+    now = stack.container.clock.now()
+    assert stack.container.payments.wallet("C-1").balance(now) == before + 777
+    assert sum(1 for i in stack.all_items() if i["sk"] == "CANCEL") == 1
+    assert check_conservation(stack.all_items(), now).ok
+
+
+def test_contact_comes_from_configuration(api: Api, shop: Shop, stack: Stack) -> None:
+    body = api.get("/v1/merchant/contact", token=shop.token).body
+    assert body["merchant_phone"] == stack.settings.contact_merchant_phone
+    assert body["consumer_phone"] == stack.settings.contact_consumer_phone and body["hours"]
