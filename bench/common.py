@@ -21,11 +21,16 @@ TABLE = BUCKET = "onagawa-points-bench"
 
 
 def start_stack(clock: Clock | None = None) -> tuple[LocalEngine, bootstrap.Container, Path]:
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     engine = LocalEngine().start()
     os.environ.update(engine.client_environment())
     provision(engine.endpoint, TABLE, BUCKET)
+    _, container, keys = _container(clock)
+    return engine, container, keys
+
+
+def _container(clock: Clock | None) -> tuple[None, bootstrap.Container, Path]:
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     keys = Path(tempfile.mkdtemp(prefix="bench-keys-"))
     env = {
         "STAGE": "local", "TABLE_NAME": TABLE, "BUCKET_NAME": BUCKET,
@@ -36,8 +41,53 @@ def start_stack(clock: Clock | None = None) -> tuple[LocalEngine, bootstrap.Cont
     }
     dev_issuer.ensure_keys(env["DEV_ISSUER_KEY_PATH"], env["CONSUMER_JWKS_PATH"])
     container = bootstrap.Container(settings=load_settings(env), clock=clock or SystemClock())
+    # moto's Query sorts the whole index on every page: at 100k rows a page takes longer than the
+    # product's 5 s read timeout, so benchmarks wait longer (and never retry a slow answer).
+    import boto3
+    from botocore.config import Config
+
+    container.__dict__["dynamodb"] = boto3.client(
+        "dynamodb", config=Config(read_timeout=600, retries={"mode": "standard", "max_attempts": 1},
+                                  max_pool_connections=32))
     bootstrap.override(container)
-    return engine, container, keys
+    return None, container, keys
+
+
+def start_remote_stack(clock: Clock | None = None) -> tuple[Any, bootstrap.Container]:
+    """The local engine in its own process (so its memory is not the client's), provisioned."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from devstack.engine import DEFAULT_REGION, DUMMY_CREDENTIALS
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "devstack.engine", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    os.environ.update({
+        "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": DEFAULT_REGION, "AWS_REGION": DEFAULT_REGION,
+        "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+        "AWS_SESSION_TOKEN": DUMMY_CREDENTIALS["aws_session_token"],
+    })
+    try:
+        provision(endpoint, TABLE, BUCKET)
+        _, container, _ = _container(clock)
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, container
 
 
 class RequestCounter:

@@ -17,10 +17,14 @@ from chalicelib.config import Settings, get_settings
 from chalicelib.console.export import ExportService
 from chalicelib.console.history import HistoryService
 from chalicelib.core.clock import Clock, SystemClock
+from chalicelib.core.kana import to_zengin_kana
 from chalicelib.merchants.service import MerchantService
 from chalicelib.payments.cancel import CancelService
 from chalicelib.payments.grants import GrantService
 from chalicelib.payments.service import MerchantCache, PaymentService
+from chalicelib.settlement.periods import Period
+from chalicelib.settlement.service import SettlementService
+from chalicelib.settlement.zengin import ZenginOriginator
 from chalicelib.store.table import Table
 
 
@@ -109,6 +113,23 @@ class Container:
     def exports(self) -> ExportService:
         return ExportService(self.history, self.s3, self.settings.bucket_name, self.clock,
                              self.settings.export_url_ttl_seconds)
+
+    @cached_property
+    def settlement(self) -> SettlementService:
+        import datetime as dt
+
+        s = self.settings
+        originator = ZenginOriginator(
+            requester_code=s.zengin_requester_code, requester_name_kana=to_zengin_kana(s.zengin_requester_name),
+            bank_code=s.zengin_bank_code, bank_name_kana=to_zengin_kana(s.zengin_bank_name),
+            branch_code=s.zengin_branch_code, branch_name_kana=to_zengin_kana(s.zengin_branch_name),
+            account_type=s.zengin_account_type,
+            account_number=s.zengin_account_number)
+        return SettlementService(
+            self.table, self.s3, s.bucket_name, self.clock, self.merchants,
+            grace=dt.timedelta(minutes=s.settlement_grace_minutes), direction=s.transfer_date_direction,
+            start=Period.parse(s.settlement_start_period), url_ttl_seconds=s.export_url_ttl_seconds,
+            originator=originator)
 
 
 def dev_issuer_paths() -> tuple[str, str]:

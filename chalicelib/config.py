@@ -32,6 +32,7 @@ class Settings:
     export_url_ttl_seconds: int
     settlement_grace_minutes: int
     transfer_date_direction: str
+    settlement_start_period: str
     consumer_jwt_issuer: str
     consumer_jwt_audience: str
     consumer_jwks_url: str
@@ -76,6 +77,16 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 0, high: in
     return value
 
 
+def _period(value: str) -> str:
+    from chalicelib.settlement.periods import Period
+
+    try:
+        return Period.parse(value).id
+    except ValueError:
+        message = f"environment variable SETTLEMENT_START_PERIOD must look like 2026-01-1, got {value!r}"
+        raise ConfigurationError(message) from None
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     direction = env.get("TRANSFER_DATE_DIRECTION", "previous").strip() or "previous"
     if direction not in ("previous", "next"):
@@ -96,6 +107,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         export_url_ttl_seconds=_int(env, "EXPORT_URL_TTL_SECONDS", 900, 60, 7 * 86400),
         settlement_grace_minutes=_int(env, "SETTLEMENT_GRACE_MINUTES", 5, 1, 24 * 60),
         transfer_date_direction=direction,
+        settlement_start_period=_period(env.get("SETTLEMENT_START_PERIOD", "").strip() or "2026-01-1"),
         consumer_jwt_issuer=_req(env, "CONSUMER_JWT_ISSUER"),
         consumer_jwt_audience=_req(env, "CONSUMER_JWT_AUDIENCE"),
         consumer_jwks_url=env.get("CONSUMER_JWKS_URL", "").strip(),

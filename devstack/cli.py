@@ -484,6 +484,91 @@ def add_grant_commands(sub: Subparsers) -> None:
     p.set_defaults(handler=cmd_grants_bulk)
 
 
+# -- ledger, periods, payouts ----------------------------------------------------------------------
+def cmd_ledger_check(args: argparse.Namespace, client: ApiClient) -> int:
+    report = client.get_json("/v1/admin/ledger/check")
+    print_fields([(k, report[k]) for k in ("granted", "wallet_balances", "sales_outstanding", "expired",
+                                           "difference", "wallets", "payments")])
+    for problem in report["problems"]:
+        err(f"  問題 / problem: {problem}")
+    if report["ok"]:
+        out("保存則は成り立っています / the ledger balances")
+        return 0
+    err("保存則が成り立っていません / the ledger does NOT balance")
+    return 1
+
+
+def cmd_periods_list(args: argparse.Namespace, client: ApiClient) -> int:
+    for p in client.get_json("/v1/admin/periods")["items"]:
+        out(f"  {p['period_id']:<10} {p['state']:<8} 振込予定日 {p['transfer_date']}  "
+            f"{p['payouts_count']:>5} 件  {p['payouts_total']:>12,} 円")
+    return 0
+
+
+def cmd_periods_close(args: argparse.Namespace, client: ApiClient) -> int:
+    result = client.post_json(f"/v1/admin/periods/{quote(args.period_id)}/close", {})
+    out("締め済みでした(変更なし)/ already closed" if result["already_closed"] else "締めました / period closed")
+    print_fields([("period_id", result["period_id"]), ("payouts", result["payouts_count"]),
+                  ("total", f"{result['payouts_total']:,}")])
+    return 0
+
+
+def _fetch_link(client: ApiClient, path: str, target: str) -> None:
+    link = client.get_json(path)
+    try:
+        with urllib.request.urlopen(link["url"], timeout=client.timeout_s) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise CliError(f"ダウンロードできません / download failed: {exc}") from None
+    write_file(target, data, "ファイル")
+
+
+def cmd_periods_report(args: argparse.Namespace, client: ApiClient) -> int:
+    _fetch_link(client, f"/v1/admin/periods/{quote(args.period_id)}/report", args.out)
+    return 0
+
+
+def cmd_periods_zengin(args: argparse.Namespace, client: ApiClient) -> int:
+    _fetch_link(client, f"/v1/admin/periods/{quote(args.period_id)}/zengin", args.out)
+    out("対象の振込は「振込手続中(exported)」になりました / the payouts in the file are now exported")
+    return 0
+
+
+def cmd_payouts_mark(args: argparse.Namespace, client: ApiClient) -> int:
+    status = "paid" if args.command == "mark-paid" else "failed"
+    payout = client.post_json(f"/v1/admin/periods/{quote(args.period_id)}/payouts/{quote(args.merchant_id)}/{status}")
+    print_fields([("period_id", payout["period_id"]), ("merchant_id", payout["merchant_id"]),
+                  ("amount", f"{payout['amount']:,}"), ("status", payout["status"])])
+    return 0
+
+
+def add_ledger_commands(sub: Subparsers) -> None:
+    p = sub.add_parser("check", help="ポイントの保存則を検査 (check the conservation rule over the store)")
+    p.set_defaults(handler=cmd_ledger_check)
+
+
+def add_period_commands(sub: Subparsers) -> None:
+    p = sub.add_parser("list", help="精算期間の一覧 (list periods and their state)")
+    p.set_defaults(handler=cmd_periods_list)
+    for name, handler, helptext in (("close", cmd_periods_close, "期限の来た期間を締める (close a due period now)"),
+                                    ("report", cmd_periods_report, "精算報告CSVを保存 (save the payout report)"),
+                                    ("zengin", cmd_periods_zengin, "全銀ファイルを保存 (save the Zengin file)")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("period_id", metavar="PERIOD", help="例 2026-11-1")
+        if name != "close":
+            p.add_argument("out", metavar="OUT", help="保存先 (output file)")
+        p.set_defaults(handler=handler)
+
+
+def add_payout_commands(sub: Subparsers) -> None:
+    for name, helptext in (("mark-paid", "振込済にする (mark paid)"),
+                           ("mark-failed", "振込不能にする (mark failed; re-exported next time)")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("period_id", metavar="PERIOD")
+        p.add_argument("merchant_id", metavar="MERCHANT_ID")
+        p.set_defaults(handler=cmd_payouts_mark)
+
+
 # -- the command tree ------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class CommandGroup:
@@ -491,13 +576,13 @@ class CommandGroup:
     add_commands: Callable[[Subparsers], None]
 
 
-# One entry per top-level word. Settlement commands join here as their APIs land:
-#   "ledger":  check             (GET  /v1/admin/ledger/check)
-#   "periods": list / close      (GET  /v1/admin/periods, POST /v1/admin/periods/{id}/close, zengin download)
-#   "payouts": mark-paid         (POST /v1/admin/payouts/.../paid)
+# One entry per top-level word.
 COMMAND_GROUPS: dict[str, CommandGroup] = {
     "merchants": CommandGroup("店舗の登録と管理 (merchants)", add_merchant_commands),
     "grants": CommandGroup("ポイントの付与 (grants)", add_grant_commands),
+    "ledger": CommandGroup("台帳の検査 (ledger)", add_ledger_commands),
+    "periods": CommandGroup("精算期間 (settlement periods)", add_period_commands),
+    "payouts": CommandGroup("振込の状態 (payouts)", add_payout_commands),
 }
 
 

@@ -180,3 +180,23 @@ class LocalEngine:
         if self._server is None:
             raise RuntimeError("LocalEngine is not running; call start() or use it as a context manager")
         return self._server
+
+
+def serve_forever_main(argv: list[str] | None = None) -> None:
+    """``python -m devstack.engine PORT``: serve the local engine in its own process (benchmarks use
+    this so that the engine's memory and CPU are not counted as the client's)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    engine = LocalEngine(int(args[0]) if args else 0).start()
+    print(engine.endpoint, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.stop()
+
+
+if __name__ == "__main__":
+    serve_forever_main()

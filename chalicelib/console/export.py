@@ -13,28 +13,18 @@ that merchant's rows; the link is a presigned GET for that one object that expir
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import secrets
-import tempfile
-import urllib.parse
-from collections.abc import Iterable, Sequence
-from typing import IO, Any
+from typing import Any
 
 from chalicelib.console.history import STATUS_LABEL, HistoryService
 from chalicelib.console.ranges import Range
 from chalicelib.core.clock import Clock, jst_iso
 from chalicelib.payments.records import Payment
+from chalicelib.store.s3 import PART_SIZE, SpoolingUpload, neutralise, presign, write_csv
 
-PART_SIZE = 8 * 1024 * 1024  # S3 parts must be >= 5 MiB, except the last
 HEADERS = ["取引日時", "決済ID", "店舗名", "利用者ID", "ポイント", "状態", "取消日時"]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def csv_cells(payment: Payment) -> list[str]:
@@ -49,88 +39,6 @@ def csv_cells(payment: Payment) -> list[str]:
     ]
 
 
-class SpoolingUpload:
-    """Writes text into S3 in multipart parts, keeping at most one part on disk and none in memory.
-
-    The spool file holds exactly the bytes of the next part (it is emptied after each upload), so the
-    file itself is the request body: seekable, as botocore's checksums need, and never read into memory.
-    """
-
-    def __init__(self, s3: Any, bucket: str, key: str, content_type: str, part_size: int = PART_SIZE) -> None:
-        self.s3, self.bucket, self.key, self.content_type = s3, bucket, key, content_type
-        self.part_size = part_size
-        self._spool: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish/abort
-        self._text = io.TextIOWrapper(self._spool, encoding="utf-8", newline="", write_through=True)
-        self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
-
-    @property
-    def text(self) -> io.TextIOWrapper:
-        return self._text
-
-    def maybe_flush(self) -> None:
-        if self._spool.tell() >= self.part_size:
-            self._upload_part()
-
-    def _upload_part(self) -> None:
-        if self._upload_id is None:
-            self._upload_id = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType=self.content_type)["UploadId"]
-        size = self._spool.tell()
-        self._spool.seek(0)
-        number = len(self._parts) + 1
-        resp = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number,
-                                   Body=self._spool, ContentLength=size)
-        self._parts.append({"ETag": resp["ETag"], "PartNumber": number})
-        self._spool.seek(0)
-        self._spool.truncate()
-
-    def finish(self) -> None:
-        try:
-            if self._upload_id is None:
-                size = self._spool.tell()
-                self._spool.seek(0)
-                self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=self._spool, ContentLength=size,
-                                   ContentType=self.content_type)
-                return
-            if self._spool.tell() > 0:
-                self._upload_part()
-            self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                              MultipartUpload={"Parts": self._parts})
-        except BaseException:
-            self.abort()
-            raise
-        finally:
-            self._spool.close()
-
-    def close(self) -> None:
-        self._spool.close()
-
-    def abort(self) -> None:
-        if self._upload_id is not None:
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
-            self._upload_id = None
-
-
-def write_csv(upload: SpoolingUpload, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
-    count = 0
-    try:
-        upload.text.write("\ufeff")
-        writer = csv.writer(upload.text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(header)
-        for cells in rows:
-            writer.writerow(cells)
-            count += 1
-            if count % 256 == 0:
-                upload.maybe_flush()
-    except BaseException:
-        upload.abort()
-        upload.close()
-        raise
-    upload.finish()
-    return count
-
-
 @dataclasses.dataclass(frozen=True)
 class ExportResult:
     url: str
@@ -138,17 +46,6 @@ class ExportResult:
     rows: int
     key: str
     filename: str
-
-
-def presign(s3: Any, bucket: str, key: str, filename: str, ttl_seconds: int) -> str:
-    disposition = f"attachment; filename*=UTF-8''{urllib.parse.quote(filename)}"
-    url: str = s3.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": bucket, "Key": key, "ResponseContentDisposition": disposition,
-                "ResponseContentType": "text/csv; charset=utf-8"},
-        ExpiresIn=ttl_seconds,
-    )
-    return url
 
 
 class ExportService:

@@ -61,9 +61,9 @@ class HistoryService:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def iter_range(self, merchant_id: str, rng: Range, *, newest_first: bool = True,
-                   page_size: int = 500) -> Iterator[r.Payment]:
-        for item in self.table.query(forward=not newest_first, limit=page_size, **_range_condition(merchant_id, rng)):
+    def iter_range(self, merchant_id: str, rng: Range, *, newest_first: bool = True) -> Iterator[r.Payment]:
+        """Every payment in the range, one DynamoDB page (<= 1 MB) in memory at a time."""
+        for item in self.table.query(forward=not newest_first, **_range_condition(merchant_id, rng)):
             yield r.payment_from_item(item)
 
     def page(

@@ -174,6 +174,16 @@ class Table:
                 return
             start = page.last_key
 
+    def scan(self) -> Iterator[dict[str, Any]]:
+        """Every item, page by page. For audits only (the ledger check); no request path scans."""
+        kwargs: dict[str, Any] = {"TableName": self.name}
+        while True:
+            resp = self.client.scan(**kwargs)
+            yield from (decode_item(i) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     # -- transactions -------------------------------------------------------------------------
     def transact(self, operations: Sequence[Mapping[str, Any]], token: str | None = None) -> None:
         """Run TransactWriteItems; operations are built with :func:`op_put`, :func:`op_update`, ...

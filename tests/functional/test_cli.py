@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chalice.config import Config
-from chalice.local import create_local_server
 
-from app import app
 from chalicelib.core.clock import SystemClock
 from devstack import cli
+from tests.support.local_api import serve_app
 from tests.support.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,20 +21,8 @@ SUMMARY = re.compile(r"granted (\d+), already granted (\d+), errors (\d+)")
 @pytest.fixture
 def api_url(stack: Stack) -> Iterator[str]:
     """``chalice local``'s server for ``app`` on a free port, in a thread, using the stack's container."""
-    config = Config(chalice_stage="local",
-                    config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8")))
-    original_class = app.__class__
-    server = create_local_server(app, config, "127.0.0.1", 0)  # it swaps the app's class for a thread-safe one
-    port = server.server.server_address[1]
-    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server.server_close()
-        thread.join(timeout=5)
-        app.__class__ = original_class
+    with serve_app() as url:
+        yield url
 
 
 @pytest.fixture

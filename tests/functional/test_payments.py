@@ -215,3 +215,11 @@ def test_bad_grants_write_nothing(api: Api, operator_token: str, stack: Stack, c
     reply = api.post("/v1/admin/grants", body, token=operator_token)
     assert (reply.status, reply.error_code) == (400, "invalid_request")
     assert _state(stack) == before
+
+
+def test_ledger_check_route_reports_a_balanced_store(api: Api, funded: dict[str, Any]) -> None:
+    pay(api, funded["token"], {"merchant_id": funded["merchant"]["merchant_id"], "amount": 321})
+    report = api.get("/v1/admin/ledger/check", token=funded["operator"]).body
+    assert report["ok"] is True and report["difference"] == 0
+    assert (report["granted"], report["wallet_balances"], report["sales_outstanding"]) == (1000, 679, 321)
+    assert api.get("/v1/admin/ledger/check", token=funded["token"]).status == 403

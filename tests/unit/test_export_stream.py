@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.console.export import HEADERS, SpoolingUpload, csv_cells, neutralise, write_csv
+from chalicelib.console.export import HEADERS, csv_cells
 from chalicelib.core.clock import UTC
 from chalicelib.payments.records import Payment
+from chalicelib.store.s3 import SpoolingUpload, neutralise, write_csv
 
 
 class FakeS3:

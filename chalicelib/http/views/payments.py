@@ -10,6 +10,7 @@ from chalicelib.http import openapi
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.edge import Ctx, json_response
 from chalicelib.http.requests import limit_param, points_value, string_value
+from chalicelib.payments.ledger import check_conservation
 from chalicelib.payments.qr import decode_merchant_qr
 from chalicelib.payments.service import PayCommand, validate_idempotency_key
 
@@ -106,3 +107,21 @@ def create_grant(ctx: Ctx) -> Response:
                                             expires_on=body["expires_on"], grant_id=body.get("grant_id")))
     headers = {} if outcome.created else {"Idempotent-Replayed": "true"}
     return json_response(outcome.grant.to_api(), status=201, headers=headers)
+
+
+openapi.register("admin_ledger_check", response=(200, {"type": "object", "required": ["ok", "difference"],
+                                                     "properties": {
+    "ok": {"type": "boolean"}, "difference": {"type": "integer"}, "granted": openapi.POINTS,
+    "wallet_balances": openapi.POINTS, "sales_outstanding": openapi.POINTS, "expired": openapi.POINTS,
+    "problems": {"type": "array", "items": {"type": "string"}}}}))
+
+
+def ledger_check(ctx: Ctx) -> Response:
+    c = ctx.container
+    report = check_conservation(c.table.scan(), c.clock.now())
+    return json_response({
+        "ok": report.ok, "difference": report.difference, "granted": report.granted,
+        "wallet_balances": report.wallet_balances, "sales_outstanding": report.sales_outstanding,
+        "expired": report.expired, "wallets": report.wallets, "payments": report.payments,
+        "problems": report.problems[:100],
+    })
