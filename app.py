@@ -6,11 +6,13 @@ Every route declares its role through ``endpoint(..., roles=...)``; errors are m
 
 from __future__ import annotations
 
-from chalice.app import Chalice, Response
+from typing import Any
+
+from chalice.app import Chalice, Cron, Response
 
 from chalicelib.http import local_gateway
 from chalicelib.http.edge import Ctx, endpoint, install_middleware
-from chalicelib.http.views import admin, auth, console, lookup, meta, payments
+from chalicelib.http.views import admin, auth, console, lookup, meta, payments, settlement
 
 app = Chalice(app_name="onagawa-points")
 app.api.binary_types.append("image/png")
@@ -89,6 +91,11 @@ def create_grant(ctx: Ctx) -> Response:
     return payments.create_grant(ctx)
 
 
+@endpoint(app, "/v1/admin/ledger/check", roles=["operator"], summary="ポイント保存則の検査(全件)")
+def admin_ledger_check(ctx: Ctx) -> Response:
+    return payments.ledger_check(ctx)
+
+
 # -- consumer --------------------------------------------------------------------------------------
 @endpoint(app, "/v1/merchants/lookup", roles=["consumer"], summary="QRコードから店舗を調べる")
 def lookup_merchant(ctx: Ctx) -> Response:
@@ -150,6 +157,72 @@ def merchant_daily_sales(ctx: Ctx) -> Response:
 @endpoint(app, "/v1/merchant/contact", roles=["merchant"], summary="お問い合わせ先")
 def merchant_contact(ctx: Ctx) -> Response:
     return console.contact(ctx)
+
+
+# -- settlement ------------------------------------------------------------------------------------
+@endpoint(app, "/v1/admin/periods", roles=["operator"], summary="精算期間の一覧と状態")
+def admin_periods(ctx: Ctx) -> Response:
+    return settlement.periods(ctx)
+
+
+@endpoint(app, "/v1/admin/periods/{period_id}/close", methods=["POST"], roles=["operator"],
+          summary="期限の来た精算期間を今すぐ締める")
+def admin_close_period(ctx: Ctx, period_id: str) -> Response:
+    return settlement.close(ctx, period_id)
+
+
+@endpoint(app, "/v1/admin/periods/{period_id}/payouts", roles=["operator"], summary="期間の振込一覧")
+def admin_period_payouts(ctx: Ctx, period_id: str) -> Response:
+    return settlement.period_payouts(ctx, period_id)
+
+
+@endpoint(app, "/v1/admin/periods/{period_id}/report", roles=["operator"], summary="精算報告CSV(全店舗)")
+def admin_period_report(ctx: Ctx, period_id: str) -> Response:
+    return settlement.report(ctx, period_id)
+
+
+@endpoint(app, "/v1/admin/periods/{period_id}/zengin", roles=["operator"], summary="全銀 総合振込ファイル")
+def admin_period_zengin(ctx: Ctx, period_id: str) -> Response:
+    return settlement.zengin(ctx, period_id)
+
+
+@endpoint(app, "/v1/admin/periods/{period_id}/payouts/{merchant_id}/paid", methods=["POST"], roles=["operator"],
+          summary="振込済にする")
+def admin_mark_paid(ctx: Ctx, period_id: str, merchant_id: str) -> Response:
+    return settlement.mark(ctx, period_id, merchant_id, "paid")
+
+
+@endpoint(app, "/v1/admin/periods/{period_id}/payouts/{merchant_id}/failed", methods=["POST"], roles=["operator"],
+          summary="振込不能にする(次の振込ファイルに入る)")
+def admin_mark_failed(ctx: Ctx, period_id: str, merchant_id: str) -> Response:
+    return settlement.mark(ctx, period_id, merchant_id, "failed")
+
+
+@endpoint(app, "/v1/admin/periods/{period_id}/payouts/{merchant_id}/detail", roles=["operator"],
+          summary="振込明細CSV")
+def admin_payout_detail(ctx: Ctx, period_id: str, merchant_id: str) -> Response:
+    return settlement.payout_detail(ctx, period_id, merchant_id)
+
+
+@endpoint(app, "/v1/merchant/payouts", roles=["merchant"], summary="振込履歴")
+def merchant_payouts(ctx: Ctx) -> Response:
+    return settlement.merchant_payouts(ctx)
+
+
+@endpoint(app, "/v1/merchant/payouts/{period_id}/detail", roles=["merchant"], summary="振込明細CSV")
+def merchant_payout_detail(ctx: Ctx, period_id: str) -> Response:
+    return settlement.merchant_payout_detail(ctx, period_id)
+
+
+@app.schedule(Cron(5, 15, "*", "*", "?", "*"), name="close_settlement_periods")
+def close_settlement_periods(event: Any) -> None:
+    """Every day at 00:05 JST (15:05 UTC): close every period whose end plus the grace has passed."""
+    from chalicelib import bootstrap
+
+    results = bootstrap.container().settlement.close_due()
+    from chalicelib.http.edge import logger
+
+    logger.info("settlement close", extra={"closed": [r.period_id for r in results]})
 
 
 # -- meta ------------------------------------------------------------------------------------------
