@@ -199,3 +199,12 @@ def test_no_statement_grants_a_whole_service(template: dict[str, Any]) -> None:
     for role_id, statement in _role_statements(template):
         for action in _as_list(statement["Action"]):
             assert action != "*" and not action.endswith(":*"), (role_id, action)
+
+
+def test_the_settlement_close_is_scheduled_daily_at_1505_utc(template: dict[str, Any]) -> None:
+    """00:05 JST is 15:05 UTC; chalice turns the Cron into a schedule event on its own function."""
+    resources = template["Resources"]
+    function = resources["CloseSettlementPeriods"]
+    schedules = [e["Properties"]["Schedule"] for e in function["Properties"]["Events"].values()
+                 if e["Type"] == "Schedule"]
+    assert schedules == ["cron(5 15 * * ? *)"]

@@ -1,0 +1,140 @@
+"""Benchmark: closing a settlement period with 100,000 payments across 1,000 merchants.
+
+Figures (one run, same store; the local engine runs in its own process):
+- close_seconds: SettlementService.close of the period (stream the events, aggregate per merchant,
+  write one payout per merchant, mark the period closed)
+- floor_query_seconds: a bare boto3 Query of the same events (the period's gsi3 partition)
+- close_ratio_vs_floor: close / floor (target <= 1.5)
+- close_peak_mib_10k / _100k and close_memory_growth (target < 1.5): tracemalloc peak of closing a
+  period of 10,000 and one of 100,000 payments, both across the same 1,000 merchants.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+import datetime as dt
+import time
+import tracemalloc
+
+from bench.common import emit, start_remote_stack
+from chalicelib.core.clock import JST, UTC, FixedClock
+from chalicelib.payments import records as r
+from chalicelib.payments.wallet import Share
+from chalicelib.settlement.periods import Period
+from chalicelib.store.codec import encode_item, encode_values
+
+PAYMENTS = int(os.environ.get("BENCH_SETTLEMENT_PAYMENTS", "100000"))
+MERCHANTS = 1000
+SMALL = Period.parse("2026-10-1")  # 10% of the payments
+LARGE = Period.parse("2026-10-2")
+BANK = {"bank_code": "0001", "branch_code": "001", "account_type": 1, "account_number": "1234567",
+        "holder_kana": "ﾍﾞﾝﾁ"}
+
+
+def seed(c: object) -> None:
+    from chalicelib.bootstrap import Container
+
+    assert isinstance(c, Container)
+    ddb, table = c.dynamodb, c.settings.table_name
+    batch: list[dict[str, object]] = []
+
+    def add(item: dict[str, object]) -> None:
+        batch.append(item)
+        if len(batch) == 25:
+            flush()
+
+    def flush() -> None:
+        request = {table: [{"PutRequest": {"Item": encode_item(i)}} for i in batch]}
+        while request:
+            request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        batch.clear()
+
+    for m in range(MERCHANTS):
+        mid = f"M{m:09d}"
+        add({"pk": f"MERCHANT#{mid}", "sk": "PROFILE", "merchant_id": mid, "name_ja": f"店{m}", "name_en": "SHOP",
+             "mcc": "5999", "city": "ONAGAWA", "status": "active", "login_id": mid, "bank": BANK,
+             "created_at": "2026-01-01T00:00:00.000Z", "gsi1pk": "MERCHANTS", "gsi1sk": f"x#{mid}"})
+    exp = dt.datetime(2027, 12, 31, 14, 59, 59, 999000, tzinfo=UTC)
+    for period, count in ((SMALL, PAYMENTS // 10), (LARGE, PAYMENTS)):
+        step = (period.end_utc - period.start_utc - dt.timedelta(hours=1)) / count
+        for i in range(count):
+            mid = f"M{i % MERCHANTS:09d}"
+            when = period.start_utc + step * i
+            pid = f"{period.half}{i:09d}"
+            p = r.Payment(payment_id=pid, merchant_id=mid, consumer_id=f"C{i % 7000}", amount=100 + i % 900,
+                          status="completed", completed_at=when, cancelled_at=None, name_ja="店", name_en="SHOP",
+                          shares=(Share("G1", exp, 100 + i % 900),))
+            add(r.payment_item(p, pid))
+            if i % 40 == 0:  # some cancellations, in the same period
+                add(r.cancel_item(p, when + dt.timedelta(minutes=1), "bench"))
+    if batch:
+        flush()
+
+
+def floor_query(c: object, period: Period) -> int:
+    from chalicelib.bootstrap import Container
+
+    assert isinstance(c, Container)
+    kwargs = {"TableName": c.settings.table_name, "IndexName": "gsi3", "KeyConditionExpression": "gsi3pk = :p",
+              "ExpressionAttributeValues": encode_values({":p": r.period_events_pk(period.id)})}
+    rows = 0
+    while True:
+        resp = c.dynamodb.query(**kwargs)
+        rows += len(resp["Items"])
+        if "LastEvaluatedKey" not in resp:
+            return rows
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def main() -> None:
+    clock = FixedClock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=JST))
+    engine, c = start_remote_stack(clock=clock)
+    os.environ["SETTLEMENT_START_PERIOD"] = SMALL.id
+    try:
+        t0 = time.perf_counter()
+        seed(c)
+        emit("seed_seconds", time.perf_counter() - t0)
+        emit("payments_large_period", PAYMENTS)
+        emit("payments_small_period", PAYMENTS // 10)
+        emit("merchants", MERCHANTS)
+        svc = c.settlement
+        svc.start = SMALL
+
+        tracemalloc.start()
+        small = svc.close(SMALL.id)
+        peak_small = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert small.payouts == min(MERCHANTS, PAYMENTS // 10), small
+
+        t0 = time.perf_counter()
+        events = floor_query(c, LARGE)
+        floor = time.perf_counter() - t0
+        emit("events_in_large_period", events)
+        emit("floor_query_seconds", floor)
+
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        large = svc.close(LARGE.id)
+        close = time.perf_counter() - t0
+        peak_large = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert large.payouts == MERCHANTS and not large.already_closed, large
+        emit("close_seconds", close)
+        emit("close_ratio_vs_floor", close / floor)
+        emit("target_close_ratio", 1.5)
+        emit("close_peak_mib_10k", peak_small / 2**20)
+        emit("close_peak_mib_100k", peak_large / 2**20)
+        emit("close_memory_growth", peak_large / peak_small)
+        emit("target_memory_growth", 1.5)
+        emit("note_close_traced", "close timed with tracemalloc on (it slows the client side only)")
+    finally:
+        engine.terminate()
+        engine.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
