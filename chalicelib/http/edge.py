@@ -18,7 +18,7 @@ from chalice.app import Chalice, Request, Response
 from chalicelib import bootstrap
 from chalicelib.accounts.sessions import Principal
 from chalicelib.config import ConfigurationError
-from chalicelib.core.errors import DomainError
+from chalicelib.core.errors import DomainError, Forbidden
 from chalicelib.http import requests as rq
 from chalicelib.http.auth import authenticate, require_role
 from chalicelib.http.errors import JSON_HEADERS, error_response, internal_error_response
@@ -74,6 +74,13 @@ class Ctx:
     def me(self) -> Principal:
         assert self.principal is not None
         return self.principal
+
+    @property
+    def merchant_id(self) -> str:
+        """The signed-in merchant's shop; a merchant session without one is refused."""
+        if not self.me.merchant_id:
+            raise Forbidden()
+        return self.me.merchant_id
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import random
 import time
 from collections.abc import Callable
 
@@ -25,7 +24,7 @@ from chalicelib.core.errors import AlreadyCancelled, CancelWindowExpired, Confli
 from chalicelib.payments import records as r
 from chalicelib.payments.service import PaymentService
 from chalicelib.payments.wallet import plan_refund
-from chalicelib.store.table import Table, TransactionConflict, op_put, op_update
+from chalicelib.store.table import Table, TransactionConflict, backoff_seconds, op_put, op_update
 
 MAX_ATTEMPTS = 30
 
@@ -79,7 +78,7 @@ class CancelService:
                 ])
             except TransactionConflict:
                 # lost a race: re-read; a cancel that won makes the next loop answer already_cancelled
-                self.sleep(min(0.2, 0.002 * (2 ** min(attempt, 6))) * random.random())
+                self.sleep(backoff_seconds(attempt))
                 continue
             return dataclasses.replace(payment, status="cancelled", cancelled_at=now)
         raise Conflict("混み合っています。もう一度お試しください。")

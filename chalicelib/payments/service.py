@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.merchants.service import ACTIVE, Merchant, MerchantService, merchant_pk
 from chalicelib.payments import records as r
 from chalicelib.payments.wallet import Wallet, plan_debit
-from chalicelib.store.table import Table, TransactionConflict, op_check, op_put, op_update
+from chalicelib.store.table import Table, TransactionConflict, backoff_seconds, op_check, op_put, op_update
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 86400
 MAX_ATTEMPTS = 60
@@ -179,7 +178,7 @@ class PaymentService:
                     if exc.failed(IDX_MERCHANT):
                         raise MerchantUnavailable() from None
                 # wallet version moved, a 決済ID collided, or a concurrent transaction: try again
-                self.sleep(min(0.2, 0.002 * (2 ** min(attempt, 6))) * random.random())
+                self.sleep(backoff_seconds(attempt))
         raise Conflict("混み合っています。もう一度お試しください。")
 
     def _replay(self, cmd: PayCommand, fingerprint: str) -> PayResult | None:

@@ -8,12 +8,18 @@ is used (not the resource API, not an ORM) so that a payment costs exactly the r
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.store.codec import decode_item, encode_item, encode_values
+
+
+def backoff_seconds(attempt: int, cap: float = 0.2) -> float:
+    """Jittered exponential wait before retrying an optimistic write that lost a race."""
+    return float(min(cap, 0.002 * 2.0 ** min(attempt, 6)) * random.random())
 
 
 class StoreError(Exception):

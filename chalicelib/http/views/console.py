@@ -7,7 +7,6 @@ from chalice.app import Response
 from chalicelib.console.history import row
 from chalicelib.console.ranges import parse_range
 from chalicelib.core.clock import jst_iso
-from chalicelib.core.errors import Forbidden
 from chalicelib.http import openapi
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.edge import Ctx, json_response
@@ -46,15 +45,10 @@ openapi.register("merchant_contact", response=(200, {"type": "object", "properti
 openapi.register("merchant_me", response=(200, {"type": "object"}))
 
 
-def _merchant_id(ctx: Ctx) -> str:
-    if not ctx.me.merchant_id:
-        raise Forbidden()
-    return ctx.me.merchant_id
-
 
 def transactions(ctx: Ctx) -> Response:
     c = ctx.container
-    mid = _merchant_id(ctx)
+    mid = ctx.merchant_id
     params = ctx.query_params({"from", "to", "cursor", "limit"})
     rng = parse_range(params.get("from"), params.get("to"), c.clock.now())
     scope = f"merchant-tx|{mid}|{rng.start.isoformat()}|{rng.end.isoformat()}"
@@ -71,13 +65,13 @@ def transactions(ctx: Ctx) -> Response:
 
 
 def payment(ctx: Ctx, payment_id: str) -> Response:
-    return json_response(row(ctx.container.cancels.merchant_payment(_merchant_id(ctx), payment_id)))
+    return json_response(row(ctx.container.cancels.merchant_payment(ctx.merchant_id, payment_id)))
 
 
 def cancel(ctx: Ctx, payment_id: str) -> Response:
     body = ctx.body(allowed={"confirm_payment_id"}, required={"confirm_payment_id"})
     confirm = string_value(body["confirm_payment_id"], "confirm_payment_id", max_len=32)
-    cancelled = ctx.container.cancels.cancel(merchant_id=_merchant_id(ctx), payment_id=payment_id,
+    cancelled = ctx.container.cancels.cancel(merchant_id=ctx.merchant_id, payment_id=payment_id,
                                              confirm_payment_id=confirm, by=ctx.me.subject)
     return json_response(row(cancelled))
 
@@ -88,7 +82,7 @@ def export(ctx: Ctx) -> Response:
     raw_from = string_value(body["from"], "from", max_len=20) if body.get("from") is not None else None
     raw_to = string_value(body["to"], "to", max_len=20) if body.get("to") is not None else None
     rng = parse_range(raw_from, raw_to, c.clock.now())
-    result = c.exports.export(_merchant_id(ctx), rng)
+    result = c.exports.export(ctx.merchant_id, rng)
     return json_response({"url": result.url, "expires_at": jst_iso(result.expires_at), "rows": result.rows,
                           "filename": result.filename, "from": rng.from_label, "to": rng.to_label}, status=201)
 
@@ -97,7 +91,7 @@ def daily_sales(ctx: Ctx) -> Response:
     c = ctx.container
     params = ctx.query_params({"from", "to"})
     rng = parse_range(params.get("from"), params.get("to"), c.clock.now())
-    return json_response({"days": c.history.daily(_merchant_id(ctx), rng), "from": rng.from_label,
+    return json_response({"days": c.history.daily(ctx.merchant_id, rng), "from": rng.from_label,
                           "to": rng.to_label})
 
 
@@ -113,5 +107,5 @@ def contact(ctx: Ctx) -> Response:
 
 
 def me(ctx: Ctx) -> Response:
-    merchant = ctx.container.merchants.get(_merchant_id(ctx))
+    merchant = ctx.container.merchants.get(ctx.merchant_id)
     return json_response({**merchant.to_public(), "login_id": ctx.me.subject, "status": merchant.status})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib.core.clock import jst_iso
-from chalicelib.core.errors import Forbidden
 from chalicelib.http import openapi
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.edge import Ctx, json_response
@@ -75,15 +74,10 @@ def payout_detail(ctx: Ctx, period_id: str, merchant_id: str) -> Response:
     return json_response({"url": url, "expires_at": jst_iso(svc.expires_at()), "rows": rows})
 
 
-def _merchant_id(ctx: Ctx) -> str:
-    if not ctx.me.merchant_id:
-        raise Forbidden()
-    return ctx.me.merchant_id
-
 
 def merchant_payouts(ctx: Ctx) -> Response:
     c = ctx.container
-    mid = _merchant_id(ctx)
+    mid = ctx.merchant_id
     params = ctx.query_params({"cursor", "limit"})
     scope = f"merchant-payouts|{mid}"
     start = decode_cursor(c.settings.session_secret, scope, params.get("cursor"))
@@ -93,4 +87,4 @@ def merchant_payouts(ctx: Ctx) -> Response:
 
 
 def merchant_payout_detail(ctx: Ctx, period_id: str) -> Response:
-    return payout_detail(ctx, period_id, _merchant_id(ctx))
+    return payout_detail(ctx, period_id, ctx.merchant_id)
