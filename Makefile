@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-payments bench-console bench-settlement clean
+.PHONY: vendor run test lint typecheck unit browser-deps bench bench-payments bench-console bench-settlement clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+# The camera page's QR decoder: jsQR (Apache-2.0) from the npm registry, fetched at build time and
+# packaged with chalicelib (run `make vendor` before `chalice package`); it is not kept in the repo.
+JSQR := chalicelib/web/assets/jsqr.js
+JSQR_VERSION := 1.4.0
+$(JSQR):
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent jsqr@$(JSQR_VERSION) >/dev/null && \
+	  tar xzf jsqr-$(JSQR_VERSION).tgz package/dist/jsQR.js package/LICENSE && \
+	  cp package/dist/jsQR.js $(CURDIR)/$(JSQR) && cp package/LICENSE $(CURDIR)/chalicelib/web/assets/jsqr.LICENSE.txt && \
+	  rm -rf $$tmp
+
+vendor: $(JSQR)
+
+run: $(STAMP) $(JSQR)
 	$(PY) -m devstack.run
 
 lint: $(STAMP)
@@ -21,7 +33,28 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP)
+# The browser tests drive Debian's headless Chromium (Playwright's own browser download is not used).
+# Installed once, as root, only when missing; chromium-l10n gives the browser its Japanese locale.
+CHROMIUM := /usr/bin/chromium
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f /usr/lib/chromium/locales/ja.pak ]; then \
+	  echo "installing chromium, chromium-l10n and fonts-noto-cjk (Debian packages) for the browser tests"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n fonts-noto-cjk \
+	    >/dev/null; \
+	fi
+
+# axe-core (MPL-2.0, from the npm registry) checks the pages' accessibility in the browser tests.
+AXE := $(VENV)/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
+$(AXE):
+	mkdir -p $(dir $(AXE))
+	cd $(dir $(AXE)) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js package/LICENSE && \
+	  rm axe-core-$(AXE_VERSION).tgz
+
+test: $(STAMP) $(JSQR) browser-deps $(AXE)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q

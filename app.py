@@ -234,3 +234,46 @@ def openapi(ctx: Ctx) -> Response:
 @endpoint(app, "/v1/health", summary="死活監視")
 def health(ctx: Ctx) -> Response:
     return meta.health(ctx)
+
+
+# -- web pages (issue 6) ---------------------------------------------------------------------------
+# HTML pages and their static assets. Not part of the JSON API: registered with plain routes (with
+# their own security headers) and left out of the OpenAPI document.
+from chalice.app import Request  # noqa: E402  (this block's imports stay beside the routes they serve)
+
+from chalicelib.web import pages as web  # noqa: E402
+
+
+@web.page_route(app, "/console", name="web_console_home")
+def web_console_home(request: Request) -> Response:
+    return web.render(request, "console", None)
+
+
+@web.page_route(app, "/console/{page}", name="web_console_page")
+def web_console_page(request: Request, page: str) -> Response:
+    return web.render(request, "console", page)
+
+
+@web.page_route(app, "/pay", name="web_pay_home")
+def web_pay_home(request: Request) -> Response:
+    return web.render(request, "pay", None)
+
+
+@web.page_route(app, "/pay/{page}", name="web_pay_page")
+def web_pay_page(request: Request, page: str) -> Response:
+    return web.render(request, "pay", page)
+
+
+@web.page_route(app, "/admin", name="web_admin_home")
+def web_admin_home(request: Request) -> Response:
+    return web.render(request, "admin", None)
+
+
+@web.page_route(app, "/admin/{page}", name="web_admin_page")
+def web_admin_page(request: Request, page: str) -> Response:
+    return web.render(request, "admin", page)
+
+
+@web.page_route(app, "/assets/{name}", name="web_asset")
+def web_asset(request: Request, name: str) -> Response:
+    return web.asset(request, name)

@@ -134,7 +134,7 @@ class Container:
 
 def dev_issuer_paths() -> tuple[str, str]:
     """Where the local stage keeps the development issuer's key and JWKS (git-ignored)."""
-    settings = get_settings()
+    settings = container().settings
     key = settings.dev_issuer_key_path or os.path.join(os.getcwd(), ".local", "dev-issuer-key.pem")
     return key, os.path.join(os.path.dirname(key), "dev-issuer-jwks.json")
 

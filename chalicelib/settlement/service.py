@@ -258,7 +258,7 @@ class SettlementService:
         except ConditionFailed:
             raise Conflict("振込ファイルに出力済み(exported)の振込だけを更新できます。", param="status") from None
         assert item is not None
-        return payout_view(item)
+        return payout_view(item, admin=True)
 
     # -- files --------------------------------------------------------------------------------
     def _upload_csv(self, key: str, filename: str, header: list[str], rows: Iterator[list[str]]) -> tuple[str, int]:
@@ -332,11 +332,12 @@ def _utc(stamp: Any) -> dt.datetime:
     return parse_utc_key(str(stamp))
 
 
-def payout_view(item: dict[str, Any]) -> dict[str, Any]:
+def payout_view(item: dict[str, Any], *, admin: bool = False) -> dict[str, Any]:
     return {
         "period_id": item["period_id"], "merchant_id": item["merchant_id"], "name_ja": item.get("name_ja", ""),
         "processing_start_date": item["processing_start_date"], "transfer_date": item["transfer_date"],
         "amount": int(item["payout"]), **{f: int(item[f]) for f in PAYOUT_FIELDS},
         "status": item["status"], "status_label": STATUS_LABEL.get(str(item["status"]), str(item["status"])),
-        "detail_url": f"/v1/merchant/payouts/{item['period_id']}/detail",
+        "detail_url": f"/v1/admin/periods/{item['period_id']}/payouts/{item['merchant_id']}/detail" if admin
+        else f"/v1/merchant/payouts/{item['period_id']}/detail",
     }

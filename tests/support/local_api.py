@@ -29,6 +29,7 @@ class _QuietHandler(ChaliceRequestHandler):
 @contextmanager
 def serve_app() -> Iterator[str]:
     config = Config.create(chalice_stage="local", app_name="onagawa-points")
+    original_class = app.__class__
     if not isinstance(app, CustomLocalChalice):
         # What ``chalice local`` does: give the app a thread-local ``current_request``.
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
@@ -44,6 +45,7 @@ def serve_app() -> Iterator[str]:
         server.shutdown()
         server.server.server_close()
         thread.join(timeout=10)
+        app.__class__ = original_class
 
 
 def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,

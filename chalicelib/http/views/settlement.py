@@ -49,7 +49,7 @@ def period_payouts(ctx: Ctx, period_id: str) -> Response:
     from chalicelib.settlement.service import parse_period
 
     svc = ctx.container.settlement
-    return json_response({"items": [payout_view(p) for p in svc.payouts(parse_period(period_id).id)]})
+    return json_response({"items": [payout_view(p, admin=True) for p in svc.payouts(parse_period(period_id).id)]})
 
 
 def report(ctx: Ctx, period_id: str) -> Response:

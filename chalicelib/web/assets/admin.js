@@ -1,0 +1,348 @@
+/* Operator pages (商工会): merchants with register / suspend / reactivate / password reset and the
+   printable QR letter; settlement periods with their payouts and the Zengin transfer file. */
+"use strict";
+
+(function () {
+  const OP = window.OP;
+  const { h, $, api, setText, showMessage, clearMessage, points, formatTime } = OP;
+  const AREA = "/admin";
+  const PAGES = ["merchants", "periods"];
+  const page = document.documentElement.dataset.page;
+
+  function fail(err, overrides) {
+    OP.handleError(err, AREA, overrides);
+  }
+
+  /* The confirm dialog: resolves true for はい. */
+  function confirmAction(title, text) {
+    const dialog = $("confirm-dialog");
+    setText("confirm-title", title);
+    setText("confirm-text", text);
+    dialog.returnValue = "";
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+      dialog.showModal();
+    });
+  }
+
+  // -- merchants --------------------------------------------------------------------------------
+  const MERCHANT_STATUS = { active: "利用中", suspended: "停止中" };
+  const merchantPath = (id) => "/v1/admin/merchants/" + encodeURIComponent(id);
+
+  /* The printable letter. With a freshly issued password it is POSTed (the store keeps only the
+     hash, so the password can be printed only now) and shown from a blob: URL; without one the
+     letter is simply opened. The window is opened inside the click so no pop-up blocker stops it. */
+  async function openLetter(merchantId, password) {
+    clearMessage();
+    if (!password) {
+      window.open(OP.BASE + merchantPath(merchantId) + "/letter", "_blank", "noopener");
+      return;
+    }
+    const win = window.open("", "_blank");
+    try {
+      const response = await fetch(OP.BASE + merchantPath(merchantId) + "/letter", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "text/html", "X-CSRF-Token": OP.cookie("csrf") },
+        body: JSON.stringify({ initial_password: password }),
+      });
+      if (!response.ok) throw new OP.ApiError(response.status, response.status === 401 ? "unauthenticated" : "internal_error",
+        OP.MESSAGES.internal_error);
+      const url = URL.createObjectURL(new Blob([await response.text()], { type: "text/html" }));
+      if (win) {
+        win.opener = null;
+        win.location.replace(url);
+      } else {
+        window.location.assign(url);
+      }
+      setTimeout(() => URL.revokeObjectURL(url), 120000);
+    } catch (err) {
+      if (win) win.close();
+      fail(err instanceof OP.ApiError ? err : new OP.ApiError(0, "network_error", OP.MESSAGES.network_error));
+    }
+  }
+
+  function showIssued(merchant, password) {
+    setText("issued-name", merchant.name_ja);
+    setText("issued-login", merchant.login_id);
+    setText("issued-password", password);
+    const panel = $("issued");
+    panel.hidden = false;
+    const button = $("issued-letter");
+    button.onclick = () => openLetter(merchant.merchant_id, password);
+    panel.focus();
+  }
+
+  function merchantRow(m) {
+    const row = h("tr", { dataset: { merchantId: m.merchant_id } },
+      h("td", { class: "mono", text: m.merchant_id }),
+      h("td", { text: m.name_ja }),
+      h("td", { text: m.name_en }),
+      h("td", { class: "mono", text: m.login_id }),
+      h("td", {}, h("span", { class: "status " + m.status, text: MERCHANT_STATUS[m.status] || m.status })));
+    const actions = h("td", { class: "cell-actions" });
+    const label = (what) => `${m.name_ja} を${what}`;
+    if (m.status === "active") {
+      actions.append(h("button", { type: "button", text: "停止", "aria-label": label("利用停止"),
+        onclick: () => changeStatus(m, row, "suspend") }));
+    } else {
+      actions.append(h("button", { type: "button", text: "再開", "aria-label": label("利用再開"),
+        onclick: () => changeStatus(m, row, "reactivate") }));
+    }
+    actions.append(
+      h("button", { type: "button", text: "パスワード再発行", "aria-label": `パスワード再発行(${m.name_ja})`,
+        onclick: () => resetPassword(m) }),
+      h("button", { type: "button", text: "案内状", "aria-label": `${m.name_ja} の案内状を開く`,
+        onclick: () => openLetter(m.merchant_id, null) }));
+    row.append(actions);
+    return row;
+  }
+
+  async function changeStatus(m, row, action) {
+    clearMessage();
+    const suspend = action === "suspend";
+    const ok = await confirmAction(suspend ? "利用停止にしますか?" : "利用を再開しますか?",
+      suspend ? `「${m.name_ja}」を利用停止にします。停止中はこのお店でポイントを使えません。`
+        : `「${m.name_ja}」でふたたびポイントを使えるようにします。`);
+    if (!ok) return;
+    try {
+      const updated = await api("POST", merchantPath(m.merchant_id) + "/" + action);
+      const fresh = merchantRow(updated);
+      row.replaceWith(fresh);
+      OP.labelCells($("merchant-table"));
+      showMessage(`「${updated.name_ja}」を${suspend ? "利用停止" : "利用再開"}にしました。`, "ok");
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  async function resetPassword(m) {
+    clearMessage();
+    const ok = await confirmAction("パスワードを再発行しますか?",
+      `「${m.name_ja}」の今のパスワードは使えなくなります。新しい初期パスワードを案内状でお渡しください。`);
+    if (!ok) return;
+    try {
+      const result = await api("POST", merchantPath(m.merchant_id) + "/reset-password");
+      showIssued({ ...m, ...result }, result.initial_password);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  function initMerchants() {
+    const tbody = $("merchant-table").tBodies[0];
+    let cursor = null;
+    async function load() {
+      try {
+        const body = await api("GET", "/v1/admin/merchants?limit=100" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+        tbody.append(...body.items.map(merchantRow));
+        OP.labelCells($("merchant-table"));
+        cursor = body.next_cursor;
+        $("more").hidden = !cursor;
+        $("empty").hidden = tbody.rows.length > 0;
+      } catch (err) {
+        fail(err);
+      }
+    }
+    $("more").addEventListener("click", load);
+    $("register-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearMessage();
+      const v = (id) => $(id).value.trim();
+      const body = {
+        name_ja: v("name-ja"), name_en: v("name-en"),
+        bank: { bank_code: v("bank-code"), branch_code: v("branch-code"), account_type: Number(v("account-type")),
+          account_number: v("account-number"), holder_kana: v("holder-kana") },
+      };
+      if (v("mcc")) body.mcc = v("mcc");
+      $("register-button").disabled = true;
+      try {
+        const created = await api("POST", "/v1/admin/merchants", { body });
+        tbody.prepend(merchantRow(created));
+        OP.labelCells($("merchant-table"));
+        $("empty").hidden = true;
+        $("register-form").reset();
+        showIssued(created, created.initial_password);
+      } catch (err) {
+        fail(err);
+      } finally {
+        $("register-button").disabled = false;
+      }
+    });
+    load();
+  }
+
+  // -- periods ----------------------------------------------------------------------------------
+  const PERIOD_STATE = { open: "受付中", due: "締め待ち", closing: "締め処理中", closed: "締め済み" };
+  const PAYOUT_STATUS = { scheduled: "振込予定", exported: "振込手続中", paid: "振込済", failed: "振込不能", carried: "繰越" };
+  const periodPath = (id) => "/v1/admin/periods/" + encodeURIComponent(id);
+  const first = (...values) => values.find((x) => x !== undefined && x !== null);
+
+  function periodLabel(id) {
+    const m = /^(\d{4})-(\d{2})-([12])$/.exec(id || "");
+    if (!m) return id || "";
+    return `${m[1]}年${Number(m[2])}月 ${m[3] === "1" ? "前半" : "後半"}`;
+  }
+
+  async function downloadLink(path) {
+    const body = await api("GET", path);
+    const url = OP.safeUrl(body.url);
+    if (!url) throw new OP.ApiError(500, "internal_error", OP.MESSAGES.internal_error);
+    OP.download(url, "");
+    return body;
+  }
+
+  function payoutRow(p) {
+    const payoutPath = periodPath(p.period_id) + "/payouts/" + encodeURIComponent(p.merchant_id);
+    const actions = h("td", { class: "cell-actions" },
+      h("button", { type: "button", text: "明細", "aria-label": `明細CSV(${p.name_ja})`, onclick: async () => {
+        clearMessage();
+        try {
+          await downloadLink(payoutPath + "/detail");
+        } catch (err) {
+          fail(err);
+        }
+      } }));
+    const row = h("tr", { dataset: { merchantId: p.merchant_id } },
+      h("td", { class: "mono", text: p.merchant_id }),
+      h("td", { text: p.name_ja }),
+      h("td", { class: "num", text: points(first(p.sales_points, 0)) + `(${first(p.sales_count, 0)}件)` }),
+      h("td", { class: "num", text: points(first(p.cancel_points, 0)) + `(${first(p.cancel_count, 0)}件)` }),
+      h("td", { class: "num", text: points(first(p.carried_in, 0)) }),
+      h("td", { class: "num", text: points(first(p.amount, p.payout, 0)) + " 円" }),
+      h("td", { class: "time", text: OP.formatDate(p.transfer_date) }),
+      h("td", {}, h("span", { class: "status " + p.status,
+        text: p.status_label || PAYOUT_STATUS[p.status] || p.status || "" })),
+      actions);
+    if (p.status === "exported") {
+      for (const [status, label] of [["paid", "振込済にする"], ["failed", "振込不能にする"]]) {
+        actions.append(h("button", { type: "button", text: label, "aria-label": `${label}(${p.name_ja})`,
+          onclick: () => markPayout(p, row, status, label) }));
+      }
+    }
+    return row;
+  }
+
+  async function markPayout(p, row, status, label) {
+    clearMessage();
+    const ok = await confirmAction(label.replace("にする", "にしますか?"),
+      status === "paid" ? `「${p.name_ja}」への ${points(first(p.amount, 0))} 円の振込が済んだことを記録します。`
+        : `「${p.name_ja}」への振込ができなかったことを記録します。次の全銀ファイルにもう一度入ります。`);
+    if (!ok) return;
+    try {
+      const updated = await api("POST", periodPath(p.period_id) + "/payouts/" + encodeURIComponent(p.merchant_id) +
+        "/" + status);
+      row.replaceWith(payoutRow({ ...p, ...updated }));
+      OP.labelCells($("payout-table"));
+      showMessage(`「${p.name_ja}」を${label.replace("にする", "")}にしました。`, "ok");
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  let currentPeriod = null;
+
+  async function showPayouts(period) {
+    clearMessage();
+    currentPeriod = period;
+    setText("payouts-title", `振込の一覧(${periodLabel(period.period_id)})`);
+    try {
+      const items = [];
+      let cursor = null;
+      do {
+        const body = await api("GET", periodPath(period.period_id) + "/payouts" +
+          (cursor ? "?cursor=" + encodeURIComponent(cursor) : ""));
+        items.push(...body.items);
+        cursor = body.next_cursor;
+      } while (cursor);
+      $("payout-table").tBodies[0].replaceChildren(...items.map(payoutRow));
+      OP.labelCells($("payout-table"));
+      $("payouts-empty").hidden = items.length > 0;
+      $("zengin-button").disabled = period.state !== "closed";
+      $("report-button").disabled = period.state !== "closed";
+      $("payouts").hidden = false;
+      $("payouts").focus();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /* "2026/11/16 〜 2026/11/30": the period's JST days (its end is exclusive). */
+  function dateRange(p) {
+    const lastDay = formatTime(new Date(Date.parse(p.end) - 1).toISOString()).slice(0, 10);
+    return formatTime(p.start).slice(0, 10) + " 〜 " + lastDay;
+  }
+
+  function periodRow(p) {
+    const actions = h("td", { class: "cell-actions" },
+      h("button", { type: "button", text: "振込一覧", "aria-label": `${periodLabel(p.period_id)} の振込一覧`,
+        onclick: () => showPayouts(p) }));
+    if (p.state === "due" || p.state === "closing") {
+      actions.append(h("button", { type: "button", text: "締める", "aria-label": `${periodLabel(p.period_id)} を締める`,
+        onclick: () => closePeriod(p) }));
+    }
+    return h("tr", {},
+      h("td", { text: periodLabel(p.period_id) }),
+      h("td", { class: "time", text: dateRange(p) }),
+      h("td", { class: "time", text: OP.formatDate(p.transfer_date) }),
+      h("td", {}, h("span", { class: "status " + p.state, text: PERIOD_STATE[p.state] || p.state })),
+      h("td", { class: "num", text: points(first(p.payouts_count, 0)) }),
+      h("td", { class: "num", text: points(first(p.payouts_total, 0)) + " 円" }),
+      actions);
+  }
+
+  async function loadPeriods() {
+    try {
+      const body = await api("GET", "/v1/admin/periods");
+      $("period-table").tBodies[0].replaceChildren(...body.items.map(periodRow));
+      OP.labelCells($("period-table"));
+      $("empty").hidden = body.items.length > 0;
+    } catch (err) {
+      fail(err, { not_found: "精算の機能はまだ使えません。" });
+    }
+  }
+
+  async function closePeriod(p) {
+    clearMessage();
+    const ok = await confirmAction("期間を締めますか?",
+      `${periodLabel(p.period_id)} を締めて、加盟店ごとの振込額を確定します。締めた期間は元に戻せません。`);
+    if (!ok) return;
+    try {
+      await api("POST", periodPath(p.period_id) + "/close");
+      showMessage(`${periodLabel(p.period_id)} を締めました。`, "ok");
+      await loadPeriods();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  function initPeriods() {
+    for (const [id, what, path] of [["zengin-button", "全銀ファイル", "/zengin"], ["report-button", "精算報告CSV", "/report"]]) {
+      $(id).addEventListener("click", async () => {
+        if (!currentPeriod) return;
+        clearMessage();
+        const button = $(id);
+        button.disabled = true;
+        try {
+          await downloadLink(periodPath(currentPeriod.period_id) + path);
+          showMessage(`${what}をダウンロードしました。`, "ok");
+        } catch (err) {
+          fail(err);
+        } finally {
+          button.disabled = false;
+        }
+      });
+    }
+    loadPeriods();
+  }
+
+  // -- start -----------------------------------------------------------------------------------
+  if (page === "login") {
+    OP.initLogin(AREA, PAGES, "merchants", "商工会の管理画面");
+  } else {
+    OP.wireLogout(AREA);
+    setText("who-name", "商工会");
+    if (page === "merchants") initMerchants();
+    else if (page === "periods") initPeriods();
+  }
+})();

@@ -1,0 +1,386 @@
+/* Consumer pay flow for phones: scan (camera + the vendored jsQR decoder) or paste the shop's
+   code -> points -> confirm screen for the clerk -> 支払い完了. And the balance page.
+
+   One Idempotency-Key per attempt: it is made when the confirm screen is shown and reused for
+   every retry of that attempt (a lost answer, a double tap), so the server debits at most once.
+   The 支払う button is disabled while a request is in flight. */
+"use strict";
+
+(function () {
+  const OP = window.OP;
+  const { h, $, api, setText, showMessage, clearMessage, points, formatTime } = OP;
+  const root = document.documentElement;
+  const page = root.dataset.page;
+  const MAX_POINTS = Number(root.dataset.maxPoints || "100000");
+  const TOKEN_KEY = "onagawa.consumerToken";
+
+  const state = { token: sessionStorage.getItem(TOKEN_KEY) || "", balance: null, qr: "", shop: null, attempt: null };
+
+  const SCREENS = ["login", "scan", "amount", "confirm", "done", "balance"];
+  function show(name, keepMessage) {
+    if (!keepMessage) clearMessage();
+    for (const s of SCREENS) {
+      const el = $("screen-" + s);
+      if (el) el.hidden = s !== name;
+    }
+    const heading = document.querySelector("#screen-" + name + " h1");
+    if (heading) heading.focus();
+  }
+
+  function newKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  function loggedOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = "";
+    show("login");
+    if (message) showMessage(message);
+    $("dev-login").hidden = root.dataset.devLogin !== "1";
+    $("no-login").hidden = root.dataset.devLogin === "1";
+  }
+
+  function fail(err, overrides) {
+    if (err instanceof OP.ApiError && err.status === 401) {
+      if (page === "balance") {
+        sessionStorage.removeItem(TOKEN_KEY);
+        show("login");
+        return;
+      }
+      loggedOut(OP.MESSAGES.unauthenticated);
+      return;
+    }
+    showMessage(OP.messageFor(err, overrides));
+  }
+
+  async function refreshBalance() {
+    const wallet = await api("GET", "/v1/wallet", { token: state.token });
+    state.balance = wallet.balance;
+    setText("scan-balance", points(wallet.balance));
+    setText("amount-balance", points(wallet.balance));
+    return wallet;
+  }
+
+  // -- login (local stage: the development issuer) ---------------------------------------------
+  function initLogin() {
+    const form = $("dev-login-form");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearMessage();
+      const consumerId = $("consumer-id").value.trim();
+      if (!consumerId) {
+        showMessage("利用者IDを入力してください。");
+        return;
+      }
+      $("dev-login-button").disabled = true;
+      try {
+        const result = await api("POST", "/v1/dev/token", { body: { consumer_id: consumerId } });
+        state.token = result.token;
+        sessionStorage.setItem(TOKEN_KEY, result.token);
+        await startScan();
+      } catch (err) {
+        fail(err, { not_found: "この環境では開発用ログインは使えません。" });
+      } finally {
+        $("dev-login-button").disabled = false;
+      }
+    });
+  }
+
+  // -- scan -------------------------------------------------------------------------------------
+  let stream = null;
+  let timer = null;
+
+  async function startScan() {
+    stopCamera();
+    state.qr = "";
+    state.shop = null;
+    state.attempt = null;
+    show("scan", true);
+    try {
+      await refreshBalance();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  function stopCamera() {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+    const video = $("camera-video");
+    if (video) video.srcObject = null;
+    if ($("camera")) $("camera").hidden = true;
+    if ($("camera-button")) $("camera-button").hidden = false;
+  }
+
+  function decodeText(code) {
+    if (code.binaryData && code.binaryData.length) {
+      try {
+        return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(code.binaryData));
+      } catch (err) {
+        /* not UTF-8: fall back to the decoder's own reading */
+      }
+    }
+    return code.data || "";
+  }
+
+  async function startCamera() {
+    clearMessage();
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || typeof window.jsQR !== "function") {
+      showMessage("この端末ではカメラで読み取れません。「コードを貼り付ける」をお使いください。");
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: false, video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } },
+      });
+    } catch (err) {
+      stream = null;
+      showMessage(err && err.name === "NotAllowedError"
+        ? "カメラの使用が許可されていません。ブラウザの設定で許可するか、「コードを貼り付ける」をお使いください。"
+        : "カメラを起動できませんでした。「コードを貼り付ける」をお使いください。");
+      return;
+    }
+    const video = $("camera-video");
+    video.srcObject = stream;
+    $("camera").hidden = false;
+    $("camera-button").hidden = true;
+    try {
+      await video.play();
+    } catch (err) {
+      /* muted inline video plays without a gesture; if not, frames still arrive */
+    }
+    const canvas = document.createElement("canvas");
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    const tick = () => {
+      timer = null;
+      if (!stream) return;
+      if (video.readyState >= 2 && video.videoWidth > 0) {
+        const scale = Math.min(1, 800 / Math.max(video.videoWidth, video.videoHeight));
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+        const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        const code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+        const text = code ? decodeText(code) : "";
+        if (text) {
+          stopCamera();
+          useCode(text);
+          return;
+        }
+      }
+      timer = setTimeout(tick, 150);
+    };
+    tick();
+  }
+
+  async function useCode(raw) {
+    clearMessage();
+    const code = raw.trim();
+    if (!code) {
+      showMessage("QRコードの内容を貼り付けてください。");
+      return;
+    }
+    try {
+      const shop = await api("GET", "/v1/merchants/lookup?qr=" + encodeURIComponent(code), { token: state.token });
+      state.qr = code;
+      state.shop = shop;
+      setText("amount-shop", shop.name_ja);
+      $("amount").value = "";
+      show("amount");
+      $("amount").focus();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  // -- amount -> confirm -> pay -------------------------------------------------------------------
+  function parsePoints(text) {
+    // Full-width digits from a Japanese keyboard count as digits; separators are ignored.
+    const half = text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/[,，\s]/g, "");
+    return /^[0-9]+$/.test(half) ? Number(half) : NaN;
+  }
+
+  function toConfirm(event) {
+    event.preventDefault();
+    clearMessage();
+    const amount = parsePoints($("amount").value);
+    if (!Number.isSafeInteger(amount) || amount < 1) {
+      showMessage("支払うポイントを1以上の数字で入力してください。");
+      $("amount").focus();
+      return;
+    }
+    if (amount > MAX_POINTS) {
+      showMessage(`1回に支払えるのは${points(MAX_POINTS)}ポイントまでです。`);
+      $("amount").focus();
+      return;
+    }
+    if (state.balance !== null && amount > state.balance) {
+      showMessage(`ポイント残高が足りません(残高 ${points(state.balance)} ポイント)。`);
+      $("amount").focus();
+      return;
+    }
+    // A new attempt: its key is kept for every retry until the person leaves this screen.
+    state.attempt = { key: newKey(), body: { qr: state.qr, amount } };
+    setText("confirm-shop", state.shop.name_ja);
+    setText("confirm-amount", points(amount));
+    setText("confirm-after", state.balance === null ? "-" : points(state.balance - amount));
+    resetPayButton("支払う");
+    show("confirm");
+  }
+
+  let paying = false;
+  function resetPayButton(label) {
+    const button = $("pay-button");
+    button.disabled = false;
+    button.textContent = label;
+    button.removeAttribute("aria-busy");
+  }
+
+  async function pay() {
+    if (paying || !state.attempt) return;
+    paying = true;
+    const button = $("pay-button");
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    button.textContent = "処理中…";
+    $("confirm-back").disabled = true;
+    clearMessage();
+    const attempt = state.attempt;
+    let retryLabel = "支払う";
+    try {
+      let result = null;
+      for (let tries = 0; result === null; tries += 1) {
+        try {
+          result = await api("POST", "/v1/payments", {
+            token: state.token, body: attempt.body, headers: { "Idempotency-Key": attempt.key },
+          });
+        } catch (err) {
+          if (err.code === "idempotency_in_progress" && tries < 5) {
+            await sleep(700);
+            continue;
+          }
+          throw err;
+        }
+      }
+      showDone(result);
+    } catch (err) {
+      if (err.code === "network_error") {
+        retryLabel = "もう一度 支払う";
+        showMessage("通信できませんでした。電波の届く場所で「もう一度 支払う」を押してください。" +
+          "同じお支払いが二重になることはありません。");
+      } else if (err.code === "insufficient_points") {
+        await refreshBalance().catch(() => null);
+        show("amount", true);
+        showMessage(`ポイント残高が足りません(残高 ${points(state.balance || 0)} ポイント)。ポイントを修正してください。`);
+      } else if (err.code === "merchant_unavailable" || err.code === "invalid_qr") {
+        await startScan();
+        fail(err);
+      } else if (err.code === "idempotency_key_reused") {
+        state.attempt = null;
+        show("amount", true);
+        fail(err);
+      } else {
+        fail(err);
+      }
+    } finally {
+      paying = false;
+      $("confirm-back").disabled = false;
+      resetPayButton(retryLabel);
+    }
+  }
+
+  function showDone(result) {
+    state.attempt = null;
+    state.balance = result.balance_after;
+    setText("done-time", formatTime(result.completed_at));
+    setText("done-shop", result.name_ja || (state.shop && state.shop.name_ja));
+    setText("done-amount", points(result.amount));
+    setText("done-payment-id", result.payment_id);
+    setText("done-balance", points(result.balance_after));
+    show("done");
+  }
+
+  function initHome() {
+    initLogin();
+    $("camera-button").addEventListener("click", startCamera);
+    $("camera-stop").addEventListener("click", stopCamera);
+    $("paste-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      useCode($("paste-code").value);
+    });
+    $("amount-form").addEventListener("submit", toConfirm);
+    $("amount-back").addEventListener("click", startScan);
+    $("confirm-back").addEventListener("click", () => {
+      state.attempt = null;
+      show("amount");
+      $("amount").focus();
+    });
+    $("pay-button").addEventListener("click", pay);
+    $("done-again").addEventListener("click", startScan);
+    window.addEventListener("pagehide", stopCamera);
+    if (state.token) startScan();
+    else loggedOut();
+  }
+
+  // -- balance page -----------------------------------------------------------------------------
+  const STATUS = { completed: "完了", cancelled: "取消" };
+
+  function historyItem(p) {
+    return h("li", { class: p.status },
+      h("span", { class: "h-shop", text: p.name_ja }),
+      h("span", { class: "h-amount", text: "-" + points(p.amount) + " ポイント" }),
+      h("span", { class: "h-meta", text: formatTime(p.completed_at) + " ・ " + (STATUS[p.status] || p.status) }),
+      h("span", { class: "h-meta" }, "決済ID ", h("span", { class: "payment-id", text: p.payment_id })));
+  }
+
+  async function initBalance() {
+    if (!state.token) {
+      show("login");
+      return;
+    }
+    $("logout").addEventListener("click", () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      OP.goto("/pay/home");
+    });
+    let cursor = null;
+    let count = 0;
+    async function more() {
+      try {
+        const body = await api("GET", "/v1/wallet/payments?limit=20" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""),
+          { token: state.token });
+        $("history").append(...body.items.map(historyItem));
+        count += body.items.length;
+        cursor = body.next_cursor;
+        $("history-more").hidden = !cursor;
+        $("history-empty").hidden = count > 0;
+      } catch (err) {
+        fail(err);
+      }
+    }
+    $("history-more").addEventListener("click", more);
+    try {
+      const wallet = await api("GET", "/v1/wallet", { token: state.token });
+      setText("balance", points(wallet.balance));
+      setText("expired", points(wallet.expired));
+      $("lots-table").tBodies[0].replaceChildren(...wallet.lots.map((lot) => h("tr", {},
+        h("td", { text: OP.formatDate(lot.expires_on) + " まで" }),
+        h("td", { class: "num", text: points(lot.points) }))));
+      show("balance");
+      await more();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  if (page === "balance") initBalance();
+  else initHome();
+})();

@@ -1,0 +1,317 @@
+"""The HTML pages: merchant console (``/console``), consumer pay flow (``/pay``), operator pages
+(``/admin``), and the route helper that gives each of them its security headers.
+
+Invariants:
+
+- A page is a static shell. No stored data is rendered on the server: the page's script asks the
+  same-origin JSON API and builds the DOM with ``textContent``, never ``innerHTML``. The few values
+  the server does render (the base path, flags, asset URLs) go through ``html.escape``.
+- Every page carries a strict Content-Security-Policy: script and style only from this origin
+  (no inline script at all), images also from ``data:``/``blob:``, no plugin, no framing, no
+  ``<base>``. The operator pages additionally allow the one inline stylesheet of the printable QR
+  letter, by its hash, because the letter (rendered by the API with the freshly issued password)
+  is opened from them as a ``blob:`` document, which inherits their policy.
+- Pages are not part of the JSON API: they are registered with plain ``app.route`` through
+  :func:`page_route` and are not listed in the OpenAPI document.
+- A console or operator page asked without a valid session of its role redirects to its login
+  page. This is a convenience only: the API checks the session (and CSRF) again on every call.
+- Links are prefixed with the base path the request came through (``/api`` behind API Gateway's
+  stage, nothing on ``chalice local`` or a custom domain), so the pages work under either.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import hashlib
+import re
+import string
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aws_lambda_powertools import Logger
+from chalice.app import Chalice, Request, Response
+
+from chalicelib import bootstrap
+from chalicelib.accounts.sessions import verify_session
+from chalicelib.core.errors import Unauthenticated
+from chalicelib.http.auth import SESSION_COOKIE, parse_cookies
+from chalicelib.payments.qr_images import qr_letter_html
+from chalicelib.web import assets
+
+logger = Logger(service="onagawa-points")
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+_CSP_BASE = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "media-src": "'self' blob:",
+    "connect-src": "'self'",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def content_security_policy(extra_style: str = "") -> str:
+    directives = dict(_CSP_BASE)
+    if extra_style:
+        directives["style-src"] = f"'self' {extra_style}"
+    return "; ".join(f"{k} {v}" for k, v in directives.items())
+
+
+def page_headers(*, csp: str, camera: bool = False) -> dict[str, str | list[str]]:
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": f"camera=({'self' if camera else ''}), microphone=(), geolocation=()",
+    }
+
+
+# -- routing ---------------------------------------------------------------------------------------
+PageView = Callable[..., Response]
+
+
+def page_route(app: Chalice, path: str, *, name: str) -> Callable[[PageView], PageView]:
+    """Register a GET page. The view gets the request first, then the path parameters."""
+
+    def decorate(fn: PageView) -> PageView:
+        @functools.wraps(fn)
+        def view(**params: str) -> Response:
+            request = app.current_request
+            assert request is not None
+            try:
+                return fn(request, **params)
+            except Exception:
+                logger.exception("page failed")
+                return error_page(500, base_path(request))
+
+        app.route(path, methods=["GET"], name=name)(view)
+        return view
+
+    return decorate
+
+
+_SAFE_BASE = re.compile(r"^(?:/[A-Za-z0-9._~-]+)*$")
+
+
+def base_path(request: Request) -> str:
+    """The prefix before the route in the URL the client used: ``/api`` behind API Gateway's stage
+    URL, empty on ``chalice local`` and on a custom domain without a base path."""
+    resource = request.path
+    for key, value in (request.uri_params or {}).items():
+        resource = resource.replace("{" + key + "}", value)
+    full = str((request.context or {}).get("path") or "").rstrip("/")
+    resource = resource.rstrip("/")
+    if resource and full.endswith(resource):
+        prefix = full[: len(full) - len(resource)]
+        if _SAFE_BASE.match(prefix):
+            return prefix
+    return ""
+
+
+def redirect(location: str) -> Response:
+    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def session_role(request: Request) -> str | None:
+    """The role of the request's session cookie, or ``None`` when it has no valid one."""
+    token = parse_cookies(request.headers.get("cookie")).get(SESSION_COOKIE)
+    if not token:
+        return None
+    c = bootstrap.container()
+    try:
+        return verify_session(c.settings.session_secret, token, c.clock.now()).role
+    except Unauthenticated:
+        return None
+
+
+# -- documents -------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class PageDef:
+    slug: str
+    title: str
+    template: str
+    in_menu: bool = True
+    scripts: tuple[str, ...] = ()  # loaded before the area's own script
+
+
+@dataclasses.dataclass(frozen=True)
+class Area:
+    key: str  # "console" | "pay" | "admin"
+    path: str  # "/console"
+    product: str  # shown in the header and the <title>
+    script: str  # the area's asset
+    pages: tuple[PageDef, ...]
+    login_role: str | None  # the session role its pages need; None: no session cookie (pay)
+    default: str
+
+    def page(self, slug: str) -> PageDef | None:
+        return next((p for p in self.pages if p.slug == slug), None)
+
+
+CONSOLE = Area(
+    key="console", path="/console", product="加盟店管理画面", script="console.js", login_role="merchant",
+    default="history",
+    pages=(
+        PageDef("history", "取引履歴", "console_history.html"),
+        PageDef("transactions", "取引情報", "console_transactions.html"),
+        PageDef("payouts", "振込履歴", "console_payouts.html"),
+        PageDef("contact", "お問い合わせ", "console_contact.html"),
+        PageDef("login", "ログイン", "login.html", in_menu=False),
+    ),
+)
+PAY = Area(
+    key="pay", path="/pay", product="お支払い", script="pay.js", login_role=None, default="home",
+    pages=(
+        PageDef("home", "お支払い", "pay_home.html", scripts=("jsqr.js",)),
+        PageDef("balance", "残高と利用履歴", "pay_balance.html"),
+    ),
+)
+ADMIN = Area(
+    key="admin", path="/admin", product="商工会 管理画面", script="admin.js", login_role="operator",
+    default="merchants",
+    pages=(
+        PageDef("merchants", "加盟店", "admin_merchants.html"),
+        PageDef("periods", "精算・振込", "admin_periods.html"),
+        PageDef("login", "ログイン", "login.html", in_menu=False),
+    ),
+)
+AREAS = {a.key: a for a in (CONSOLE, PAY, ADMIN)}
+
+
+@functools.cache
+def _template(name: str) -> string.Template:
+    return string.Template((TEMPLATE_DIR / name).read_text(encoding="utf-8"))
+
+
+def _menu(area: Area, current: str, base: str) -> str:
+    items = []
+    for p in area.pages:
+        if not p.in_menu:
+            continue
+        current_attr = ' aria-current="page"' if p.slug == current else ""
+        href = escape(f"{base}{area.path}/{p.slug}")
+        items.append(f'<li><a href="{href}"{current_attr}>{escape(p.title)}</a></li>')
+    return "\n".join(items)
+
+
+def _document(area: Area, page: PageDef, base: str, data: dict[str, str]) -> str:
+    e = escape
+    attrs = {"data-base": base, "data-area": area.key, "data-page": page.slug, **data}
+    html_attrs = " ".join(f'{k}="{e(v)}"' for k, v in attrs.items())
+    content = _template(page.template).substitute(base=e(base), area=e(area.path), title=e(page.title))
+    is_login = page.slug == "login"
+    if area.key == "pay":
+        header_extra = (f'<a class="header-link" href="{e(base)}/pay/balance">残高・履歴</a>'
+                        if page.slug != "balance" else
+                        f'<a class="header-link" href="{e(base)}/pay/home">支払う</a>')
+        nav = ""
+    elif is_login:
+        header_extra = ""
+        nav = ""
+    else:
+        header_extra = ('<p class="who"><span class="who-name" id="who-name"></span>'
+                        '<button type="button" class="link-button" id="logout">ログアウト</button></p>')
+        nav = (f'<nav class="sidemenu" aria-label="メニュー"><ul>\n{_menu(area, page.slug, base)}\n</ul></nav>')
+    scripts = "\n".join(f'<script src="{e(assets.url(base, name))}" defer></script>'
+                        for name in ("common.js", *page.scripts, area.script))
+    layout = "layout-login" if is_login else ("layout-pay" if area.key == "pay" else "layout-menu")
+    return f"""<!DOCTYPE html>
+<html lang="ja" {html_attrs}>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(page.title)} | {e(area.product)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{e(assets.url(base, "style.css"))}">
+{scripts}
+</head>
+<body class="area-{e(area.key)} {layout}">
+<a class="skip-link" href="#main">本文へ移動</a>
+<header class="topbar">
+<p class="brand"><span class="brand-town">女川</span> 地域ポイント
+<span class="brand-product">{e(area.product)}</span></p>
+{header_extra}
+</header>
+<div class="frame">
+{nav}
+<main id="main" tabindex="-1">
+<noscript><p class="message error">この画面を使うには JavaScript を有効にしてください。</p></noscript>
+{content}
+</main>
+</div>
+</body>
+</html>
+"""
+
+
+@functools.cache
+def _letter_style_source() -> str:
+    """The CSP source allowing the printable letter's inline stylesheet (by its SHA-256)."""
+    html = qr_letter_html(payload="0", name_ja="-", name_en="-", merchant_id="-", login_id="-",
+                          initial_password=None, console_url="-", contact_phone="-")
+    sources = []
+    for css in re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL):
+        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+        sources.append(f"'sha256-{digest}'")
+    return " ".join(sources)
+
+
+def error_page(status: int, base: str) -> Response:
+    title, text = {
+        404: ("ページが見つかりません", "お探しのページは見つかりませんでした。アドレスをご確認ください。"),
+    }.get(status, ("エラーが発生しました", "時間をおいてもう一度お試しください。"))
+    body = f"""<!DOCTYPE html>
+<html lang="ja">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="{escape(assets.url(base, "style.css"))}"></head>
+<body class="layout-login"><main id="main" class="card narrow"><h1>{escape(title)}</h1><p>{escape(text)}</p>
+<p><a href="{escape(base)}/console/history">加盟店管理画面</a> ・ <a href="{escape(base)}/pay/home">お支払い</a></p>
+</main></body></html>
+"""
+    return Response(body=body, status_code=status, headers=page_headers(csp=content_security_policy()))
+
+
+def render(request: Request, area_key: str, slug: str | None) -> Response:
+    """The page ``slug`` of an area (its default page when ``None``), or a redirect to its login."""
+    area = AREAS[area_key]
+    base = base_path(request)
+    page = area.page(slug or area.default)
+    if page is None:
+        return error_page(404, base)
+    if area.login_role and page.slug != "login" and session_role(request) != area.login_role:
+        return redirect(f"{base}{area.path}/login?next={quote(page.slug)}")
+    data: dict[str, str] = {}
+    extra_style = ""
+    if area.key == "pay":
+        settings = bootstrap.container().settings
+        data["data-dev-login"] = "1" if settings.is_local and settings.dev_issuer_enabled else "0"
+        data["data-max-points"] = str(settings.max_payment_points)
+    if area.key == "admin":
+        extra_style = _letter_style_source()
+    if page.slug == "login":
+        data["data-login-role"] = area.login_role or ""
+    html = _document(area, page, base, data)
+    return Response(body=html, status_code=200,
+                    headers=page_headers(csp=content_security_policy(extra_style), camera=area.key == "pay"))
+
+
+def asset(request: Request, name: str) -> Response:
+    params: dict[str, Any] = dict(request.query_params or {})
+    found = assets.response(name, params.get("v"))
+    return found if found is not None else error_page(404, base_path(request))
