@@ -57,6 +57,10 @@ BUCKET_PROPERTIES_NOT_APPLIED_LOCALLY: Mapping[str, str] = {
 }
 # Resources of the template that the local stack deliberately does not create.
 RESOURCES_NOT_APPLIED_LOCALLY: Mapping[str, str] = {
+    "AWS::ApiGateway::GatewayResponse": (
+        "API Gateway's own error bodies (unknown route, throttling); chalice local has no API Gateway, "
+        "chalicelib/http/local_gateway.py gives the same JSON 404 locally"
+    ),
     "AWS::S3::BucketPolicy": (
         "the TLS-only policy refers to the bucket ARN through intrinsics, moto does not evaluate "
         "bucket policies by default, and the local endpoint is plain HTTP on 127.0.0.1"

@@ -208,3 +208,14 @@ def test_the_settlement_close_is_scheduled_daily_at_1505_utc(template: dict[str,
     schedules = [e["Properties"]["Schedule"] for e in function["Properties"]["Events"].values()
                  if e["Type"] == "Schedule"]
     assert schedules == ["cron(5 15 * * ? *)"]
+
+
+def test_unknown_routes_answer_with_the_json_error_shape(template: dict[str, Any]) -> None:
+    import json as _json
+
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in template["Resources"].values()
+                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == "404"
+    assert _json.loads(missing["ResponseTemplates"]["application/json"])["error"]["code"] == "not_found"
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
