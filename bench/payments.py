@@ -27,7 +27,7 @@ from chalicelib.core.clock import utc_key
 from chalicelib.core.ids import new_id
 from chalicelib.store.codec import encode_item, encode_values
 
-ROUNDS = 5
+ROUNDS = 6
 PER_ROUND = 60  # moto deep-copies the table on every transaction: keep it small and fair
 BANK = {"bank_code": "0001", "branch_code": "001", "account_type": 1, "account_number": "1234567",
         "holder_kana": "ﾍﾞﾝﾁ"}
@@ -69,10 +69,16 @@ def main() -> None:
         for name in sorted(per_payment):
             emit(f"{name}_per_payment", per_payment[name])
         floor_round(5)
+        # moto copies the whole table on every transaction, so later rounds are slower: alternate
+        # which side goes first so neither always runs on the bigger table.
         app_rates, floor_rates = [], []
-        for _ in range(ROUNDS):
-            app_rates.append(app_round(PER_ROUND))
-            floor_rates.append(floor_round(PER_ROUND))
+        for i in range(ROUNDS):
+            if i % 2 == 0:
+                app_rates.append(app_round(PER_ROUND))
+                floor_rates.append(floor_round(PER_ROUND))
+            else:
+                floor_rates.append(floor_round(PER_ROUND))
+                app_rates.append(app_round(PER_ROUND))
         app_rate, floor_rate = median(app_rates), median(floor_rates)
         emit("app_payments_per_second", app_rate)
         emit("floor_payments_per_second", floor_rate)

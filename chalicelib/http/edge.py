@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from chalice.app import Chalice, Request, Response
 
 from chalicelib import bootstrap
@@ -119,7 +120,8 @@ def endpoint(
                     logger.append_keys(role=principal.role)
                 return fn(Ctx(request, principal), **kwargs)
             except DomainError as exc:
-                metrics.add_metric(name=f"Error_{exc.code}", unit=MetricUnit.Count, value=1)
+                if not is_metrics_disabled():
+                    metrics.add_metric(name=f"Error_{exc.code}", unit=MetricUnit.Count, value=1)
                 return error_response(exc)
             except ConfigurationError as exc:
                 logger.error("configuration error", extra={"detail": str(exc)})
@@ -160,10 +162,13 @@ def install_middleware(app: Chalice) -> None:
         response.headers = headers
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         logger.info("request", extra={"status": response.status_code, "duration_ms": elapsed_ms})
-        metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-        try:
-            metrics.flush_metrics(raise_on_empty_metrics=False)
-        except Exception:  # metrics must never break a response
-            logger.warning("metrics flush failed")
+        # When metrics are disabled (local stage, tests) nothing is added: Powertools would otherwise
+        # keep the values and print them itself once a metric holds 100 of them.
+        if not is_metrics_disabled():
+            metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+            try:
+                metrics.flush_metrics(raise_on_empty_metrics=False)
+            except Exception:  # metrics must never break a response
+                logger.warning("metrics flush failed")
         logger.remove_keys(["correlation_id", "route", "method", "role"])
         return response
