@@ -67,14 +67,7 @@ class CancelService:
                                 ":by": by, ":me": merchant_id},
                     ),
                     op_put(r.cancel_item(payment, now, by), condition="attribute_not_exists(sk)"),
-                    op_update(
-                        r.wallet_pk(payment.consumer_id), r.WALLET_SK,
-                        "SET lots = :lots, version = :next, updated_at = :t, "
-                        "expired_points = if_not_exists(expired_points, :zero) + :exp",
-                        condition="version = :v",
-                        values={":lots": [lot.to_item() for lot in refund.lots], ":next": wallet.version + 1,
-                                ":v": wallet.version, ":t": utc_key(now), ":zero": 0, ":exp": refund.to_expired},
-                    ),
+                    r.wallet_write(wallet, refund.lots, refund.to_expired, now),
                 ])
             except TransactionConflict:
                 # lost a race: re-read; a cancel that won makes the next loop answer already_cancelled

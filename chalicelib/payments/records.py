@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.core.clock import jst_iso, parse_utc_key, utc_key
 from chalicelib.payments.wallet import Lot, Share, Wallet
 from chalicelib.settlement.periods import period_of
+from chalicelib.store.table import op_update
 
 WALLET_SK = "WALLET"
 PAYMENT_SK = "PAYMENT"
@@ -66,6 +68,20 @@ def wallet_from_item(consumer_id: str, item: dict[str, Any] | None) -> Wallet:
         version=int(item.get("version", 0)),
         lots=tuple(Lot.from_item(raw) for raw in item.get("lots", [])),
         expired_points=int(item.get("expired_points", 0)),
+    )
+
+
+def wallet_write(wallet: Wallet, lots: Sequence[Lot], add_expired: int, now: dt.datetime) -> dict[str, Any]:
+    """The wallet's new lots as a transaction item, conditional on the version that was read:
+    if anything changed the wallet since (a payment, a grant, a refund), the transaction fails and
+    the caller re-reads and re-plans, so no update is ever lost."""
+    return op_update(
+        wallet_pk(wallet.consumer_id), WALLET_SK,
+        "SET lots = :lots, version = :next, updated_at = :t, "
+        "expired_points = if_not_exists(expired_points, :zero) + :expired",
+        condition="version = :v",
+        values={":lots": [lot.to_item() for lot in lots], ":next": wallet.version + 1, ":v": wallet.version,
+                ":t": utc_key(now), ":zero": 0, ":expired": add_expired},
     )
 
 

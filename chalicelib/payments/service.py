@@ -36,7 +36,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.merchants.service import ACTIVE, Merchant, MerchantService, merchant_pk
 from chalicelib.payments import records as r
 from chalicelib.payments.wallet import Wallet, plan_debit
-from chalicelib.store.table import Table, TransactionConflict, backoff_seconds, op_check, op_put, op_update
+from chalicelib.store.table import Table, TransactionConflict, backoff_seconds, op_check, op_put
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 86400
 MAX_ATTEMPTS = 60
@@ -150,14 +150,7 @@ class PaymentService:
             body = {**payment.to_api(), "balance_after": debit.balance_after}
             try:
                 self.table.transact([
-                    op_update(
-                        r.wallet_pk(cmd.consumer_id), r.WALLET_SK,
-                        "SET lots = :lots, version = :next, updated_at = :t, "
-                        "expired_points = if_not_exists(expired_points, :zero) + :swept",
-                        condition="version = :v",
-                        values={":lots": [lot.to_item() for lot in debit.lots], ":next": wallet.version + 1,
-                                ":v": wallet.version, ":t": utc_key(now), ":zero": 0, ":swept": debit.swept_points},
-                    ),
+                    r.wallet_write(wallet, debit.lots, debit.swept_points, now),
                     op_put(r.payment_item(payment, cmd.idempotency_key), condition="attribute_not_exists(pk)"),
                     op_check(merchant_pk(merchant.merchant_id), "PROFILE", "#s = :active",
                              names={"#s": "status"}, values={":active": ACTIVE}),
