@@ -22,13 +22,13 @@ import sys
 import time
 import tracemalloc
 
-from bench.common import emit, start_remote_stack
+from bench.common import BatchWriter, bare_query_rows, emit, start_remote_stack
 from chalicelib.console.history import HistoryService
 from chalicelib.console.ranges import Range
 from chalicelib.core.clock import JST, UTC, utc_key
 from chalicelib.payments import records as r
 from chalicelib.payments.wallet import Share
-from chalicelib.store.codec import encode_item, encode_values
+from chalicelib.store.codec import encode_values
 
 TARGET_ROWS = int(os.environ.get("BENCH_CONSOLE_ROWS", "100000"))
 OTHER_MERCHANTS = 9
@@ -40,14 +40,7 @@ def seed(c: object) -> None:
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    ddb, table = c.dynamodb, c.settings.table_name
-    batch: list[dict[str, object]] = []
-
-    def flush() -> None:
-        request = {table: [{"PutRequest": {"Item": encode_item(i)}} for i in batch]}
-        while request:
-            request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-        batch.clear()
+    writer = BatchWriter(c.dynamodb, c.settings.table_name)
 
     plan = [("MBENCH0000", TARGET_ROWS)] + [(f"MOTHER{i:04d}", OTHER_ROWS) for i in range(OTHER_MERCHANTS)]
     for merchant_id, count in plan:
@@ -60,28 +53,19 @@ def seed(c: object) -> None:
                           amount=100 + i % 900, status="cancelled" if i % 50 == 0 else "completed",
                           completed_at=when, cancelled_at=when + dt.timedelta(minutes=3) if i % 50 == 0 else None,
                           name_ja="ベンチ商店", name_en="BENCH SHOP", shares=(Share("G1", exp, 100 + i % 900),))
-            batch.append(r.payment_item(p, f"k{pid}"))
-            if len(batch) == 25:
-                flush()
-    if batch:
-        flush()
+            writer.add(r.payment_item(p, f"k{pid}"))
+    writer.flush()
 
 
 def floor_query(c: object, rng: Range) -> int:
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    kwargs = {"TableName": c.settings.table_name, "IndexName": "gsi1", "ScanIndexForward": False,
-              "KeyConditionExpression": "gsi1pk = :p AND gsi1sk BETWEEN :a AND :b",
-              "ExpressionAttributeValues": encode_values({":p": "M#MBENCH0000", ":a": utc_key(rng.start),
-                                                          ":b": utc_key(rng.end)})}
-    rows = 0
-    while True:
-        resp = c.dynamodb.query(**kwargs)
-        rows += len(resp["Items"])
-        if "LastEvaluatedKey" not in resp:
-            return rows
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return bare_query_rows(
+        c.dynamodb, TableName=c.settings.table_name, IndexName="gsi1", ScanIndexForward=False,
+        KeyConditionExpression="gsi1pk = :p AND gsi1sk BETWEEN :a AND :b",
+        ExpressionAttributeValues=encode_values({":p": "M#MBENCH0000", ":a": utc_key(rng.start),
+                                                 ":b": utc_key(rng.end)}))
 
 
 def main() -> None:

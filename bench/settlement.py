@@ -20,12 +20,12 @@ import datetime as dt
 import time
 import tracemalloc
 
-from bench.common import emit, start_remote_stack
+from bench.common import BatchWriter, bare_query_rows, emit, start_remote_stack
 from chalicelib.core.clock import JST, UTC, FixedClock
 from chalicelib.payments import records as r
 from chalicelib.payments.wallet import Share
 from chalicelib.settlement.periods import Period
-from chalicelib.store.codec import encode_item, encode_values
+from chalicelib.store.codec import encode_values
 
 PAYMENTS = int(os.environ.get("BENCH_SETTLEMENT_PAYMENTS", "100000"))
 MERCHANTS = 1000
@@ -39,19 +39,8 @@ def seed(c: object) -> None:
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    ddb, table = c.dynamodb, c.settings.table_name
-    batch: list[dict[str, object]] = []
-
-    def add(item: dict[str, object]) -> None:
-        batch.append(item)
-        if len(batch) == 25:
-            flush()
-
-    def flush() -> None:
-        request = {table: [{"PutRequest": {"Item": encode_item(i)}} for i in batch]}
-        while request:
-            request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-        batch.clear()
+    writer = BatchWriter(c.dynamodb, c.settings.table_name)
+    add = writer.add
 
     for m in range(MERCHANTS):
         mid = f"M{m:09d}"
@@ -71,23 +60,16 @@ def seed(c: object) -> None:
             add(r.payment_item(p, pid))
             if i % 40 == 0:  # some cancellations, in the same period
                 add(r.cancel_item(p, when + dt.timedelta(minutes=1), "bench"))
-    if batch:
-        flush()
+    writer.flush()
 
 
 def floor_query(c: object, period: Period) -> int:
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    kwargs = {"TableName": c.settings.table_name, "IndexName": "gsi3", "KeyConditionExpression": "gsi3pk = :p",
-              "ExpressionAttributeValues": encode_values({":p": r.period_events_pk(period.id)})}
-    rows = 0
-    while True:
-        resp = c.dynamodb.query(**kwargs)
-        rows += len(resp["Items"])
-        if "LastEvaluatedKey" not in resp:
-            return rows
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return bare_query_rows(c.dynamodb, TableName=c.settings.table_name, IndexName="gsi3",
+                           KeyConditionExpression="gsi3pk = :p",
+                           ExpressionAttributeValues=encode_values({":p": r.period_events_pk(period.id)}))
 
 
 def main() -> None:

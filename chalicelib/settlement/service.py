@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from chalicelib.core.clock import Clock, jst_iso, utc_key
+from chalicelib.core.clock import Clock, jst_iso, parse_utc_key, utc_key
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.merchants.service import MerchantService
 from chalicelib.payments import records as r
@@ -222,7 +222,8 @@ class SettlementService:
             state = item.get("state") or ("due" if self.is_due(period, now) else "open")
             out.append({
                 "period_id": period.id, "start": jst_iso(period.start_utc), "end": jst_iso(period.end_utc),
-                "state": state, "closed_at": jst_iso(_utc(item["closed_at"])) if item.get("closed_at") else None,
+                "state": state,
+                "closed_at": jst_iso(parse_utc_key(str(item["closed_at"]))) if item.get("closed_at") else None,
                 "payouts_count": int(item.get("payouts_count", 0)), "payouts_total": int(item.get("payouts_total", 0)),
                 "transfer_date": business_days.transfer_date(period, self.direction).isoformat(),  # type: ignore[arg-type]
             })
@@ -285,7 +286,7 @@ class SettlementService:
         self.payout(period.id, merchant_id)
         header = ["種別", "日時", "決済ID", "ポイント"]
         rows = (["売上" if e["kind"] == "sale" else "取消",
-                 jst_iso(_utc(e["completed_at"] if e["kind"] == "sale" else e["cancelled_at"])),
+                 jst_iso(parse_utc_key(str(e["completed_at"] if e["kind"] == "sale" else e["cancelled_at"]))),
                  str(e["payment_id"]), str(e["amount"] if e["kind"] == "sale" else -int(e["amount"]))]
                 for e in self.events(period, merchant_id))
         filename = f"振込明細_{period.id}_{merchant_id}.csv"
@@ -324,12 +325,6 @@ class SettlementService:
                               return_new=False)
         return presign(self.s3, self.bucket, key, filename, self.url_ttl_seconds), len(transfers), sum(
             t.amount for t in transfers)
-
-
-def _utc(stamp: Any) -> dt.datetime:
-    from chalicelib.core.clock import parse_utc_key
-
-    return parse_utc_key(str(stamp))
 
 
 def payout_view(item: dict[str, Any], *, admin: bool = False) -> dict[str, Any]:

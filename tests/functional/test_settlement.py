@@ -278,7 +278,8 @@ def test_sales_minus_cancellations_equal_payouts_plus_carry(engine: Any, keys_di
     events = sorted(
         [(base + dt.timedelta(minutes=m), "sale", i, s, amt) for i, (s, m, amt, _) in enumerate(plan)]
         + [(base + dt.timedelta(minutes=m + d), "cancel", i, s, amt) for i, (s, m, amt, d) in enumerate(plan)
-           if d is not None])
+           if d is not None],
+        key=lambda e: (e[0], e[1] == "cancel"))  # a cancel at the sale's own minute still comes after it
     pids: dict[int, str] = {}
     for when, kind, i, s, amt in events:
         if kind == "sale":
