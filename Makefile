@@ -57,6 +57,7 @@ $(AXE):
 test: $(STAMP) $(JSQR) browser-deps $(AXE)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 unit: $(STAMP)

@@ -43,12 +43,9 @@ def _container(clock: Clock | None) -> tuple[None, bootstrap.Container, Path]:
     container = bootstrap.Container(settings=load_settings(env), clock=clock or SystemClock())
     # moto's Query sorts the whole index on every page: at 100k rows a page takes longer than the
     # product's 5 s read timeout, so benchmarks wait longer (and never retry a slow answer).
-    import boto3
-    from botocore.config import Config
+    from chalicelib.store.connection import bind
 
-    container.__dict__["dynamodb"] = boto3.client(
-        "dynamodb", config=Config(read_timeout=600, retries={"mode": "standard", "max_attempts": 1},
-                                  max_pool_connections=32))
+    container.__dict__["store_binding"] = bind(TABLE, region=bootstrap.region(), read_timeout=600, max_attempts=1)
     bootstrap.override(container)
     return None, container, keys
 
@@ -104,22 +101,49 @@ class RequestCounter:
         self.calls.clear()
 
 
+def raw_client() -> Any:
+    """A bare boto3 DynamoDB client (floors and seeding), patient with moto's slow large queries."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("dynamodb", config=Config(read_timeout=600, retries={"mode": "standard", "max_attempts": 1},
+                                                   max_pool_connections=32))
+
+
+def av(value: Any) -> dict[str, Any]:
+    """A plain value as a DynamoDB attribute value (ints only, as the store writes them)."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, dict):
+        return {"M": {k: av(v) for k, v in value.items()}}
+    if isinstance(value, list):
+        return {"L": [av(v) for v in value]}
+    raise TypeError(type(value).__name__)
+
+
+def avs(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: av(v) for k, v in values.items()}
+
+
 class BatchWriter:
-    """Seeds items 25 at a time with BatchWriteItem (no transactions: moto copies the table per one)."""
+    """Seeds items 25 at a time with BatchWriteItem (no transactions: moto copies the table per one).
+    Items are store models (serialized as the repositories would) or attribute-value dicts."""
 
     def __init__(self, client: Any, table: str) -> None:
         self.client, self.table = client, table
         self.batch: list[dict[str, Any]] = []
 
-    def add(self, item: dict[str, Any]) -> None:
-        self.batch.append(item)
+    def add(self, item: Any) -> None:
+        self.batch.append(item.serialize() if hasattr(item, "serialize") else item)
         if len(self.batch) == 25:
             self.flush()
 
     def flush(self) -> None:
-        from chalicelib.store.codec import encode_item
-
-        request: dict[str, Any] = {self.table: [{"PutRequest": {"Item": encode_item(i)}} for i in self.batch]}
+        request: dict[str, Any] = {self.table: [{"PutRequest": {"Item": i}} for i in self.batch]}
         while request and self.batch:
             request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
         self.batch.clear()

@@ -22,13 +22,12 @@ import sys
 import time
 import tracemalloc
 
-from bench.common import BatchWriter, bare_query_rows, emit, start_remote_stack
-from chalicelib.console.history import HistoryService
+from bench.common import BatchWriter, avs, bare_query_rows, emit, raw_client, start_remote_stack
 from chalicelib.console.ranges import Range
 from chalicelib.core.clock import JST, UTC, utc_key
-from chalicelib.payments import records as r
+from chalicelib.payments.dynamo import payment_item
+from chalicelib.payments.model import Payment
 from chalicelib.payments.wallet import Share
-from chalicelib.store.codec import encode_values
 
 TARGET_ROWS = int(os.environ.get("BENCH_CONSOLE_ROWS", "100000"))
 OTHER_MERCHANTS = 9
@@ -40,7 +39,7 @@ def seed(c: object) -> None:
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    writer = BatchWriter(c.dynamodb, c.settings.table_name)
+    writer = BatchWriter(raw_client(), c.settings.table_name)
 
     plan = [("MBENCH0000", TARGET_ROWS)] + [(f"MOTHER{i:04d}", OTHER_ROWS) for i in range(OTHER_MERCHANTS)]
     for merchant_id, count in plan:
@@ -49,11 +48,11 @@ def seed(c: object) -> None:
             when = (START + step * i).astimezone(UTC)
             pid = f"{merchant_id[1:4]}{merchant_id[-2:]}{i:06d}"
             exp = dt.datetime(2027, 12, 31, 14, 59, 59, 999000, tzinfo=UTC)
-            p = r.Payment(payment_id=pid, merchant_id=merchant_id, consumer_id=f"C-{i % 5000:05d}",
+            p = Payment(payment_id=pid, merchant_id=merchant_id, consumer_id=f"C-{i % 5000:05d}",
                           amount=100 + i % 900, status="cancelled" if i % 50 == 0 else "completed",
                           completed_at=when, cancelled_at=when + dt.timedelta(minutes=3) if i % 50 == 0 else None,
                           name_ja="ベンチ商店", name_en="BENCH SHOP", shares=(Share("G1", exp, 100 + i % 900),))
-            writer.add(r.payment_item(p, f"k{pid}"))
+            writer.add(payment_item(p, f"k{pid}"))
     writer.flush()
 
 
@@ -62,9 +61,9 @@ def floor_query(c: object, rng: Range) -> int:
 
     assert isinstance(c, Container)
     return bare_query_rows(
-        c.dynamodb, TableName=c.settings.table_name, IndexName="gsi1", ScanIndexForward=False,
+        raw_client(), TableName=c.settings.table_name, IndexName="gsi1", ScanIndexForward=False,
         KeyConditionExpression="gsi1pk = :p AND gsi1sk BETWEEN :a AND :b",
-        ExpressionAttributeValues=encode_values({":p": "M#MBENCH0000", ":a": utc_key(rng.start),
+        ExpressionAttributeValues=avs({":p": "M#MBENCH0000", ":a": utc_key(rng.start),
                                                  ":b": utc_key(rng.end)}))
 
 
@@ -77,14 +76,15 @@ def main() -> None:
         emit("rows_target_merchant", TARGET_ROWS)
         emit("rows_other_merchants", OTHER_MERCHANTS * OTHER_ROWS)
         whole = Range(START.astimezone(UTC), (START + dt.timedelta(days=31)).astimezone(UTC))
-        history = HistoryService(c.table)
+        history = c.history
 
         t0 = time.perf_counter()
-        _, totals, cursor = history.page("MBENCH0000", whole, limit=50, cursor=None)
+        first = history.page("MBENCH0000", whole, limit=50, cursor=None)
         emit("history_first_page_seconds", time.perf_counter() - t0)
+        totals = first.totals
         assert totals.completed_count + totals.cancelled_count == TARGET_ROWS, totals
         t0 = time.perf_counter()
-        history.page("MBENCH0000", whole, limit=50, cursor=cursor)
+        history.page("MBENCH0000", whole, limit=50, cursor=first.cursor)
         emit("history_next_page_seconds", time.perf_counter() - t0)
 
         floor_rates, export_rates = [], []

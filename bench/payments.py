@@ -18,14 +18,16 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 import json
 import time
 import uuid
+from typing import Any
 
 from chalice.test import Client
 
 from app import app
-from bench.common import RequestCounter, emit, median, start_stack, today_plus
+from bench.common import RequestCounter, avs, emit, median, raw_client, start_stack, today_plus
 from chalicelib.core.clock import utc_key
 from chalicelib.core.ids import new_id
-from chalicelib.store.codec import encode_item, encode_values
+from chalicelib.store.connection import client as store_client
+from tests.support import drive
 
 ROUNDS = 6
 PER_ROUND = 60  # moto deep-copies the table on every transaction: keep it small and fair
@@ -36,12 +38,12 @@ BANK = {"bank_code": "0001", "branch_code": "001", "account_type": 1, "account_n
 def main() -> None:
     engine, c, _ = start_stack()
     try:
-        merchant = c.merchants.register(name_ja="ベンチ商店", name_en="BENCH SHOP", mcc=None, bank=BANK).merchant
+        merchant = drive.register(c, name_ja="ベンチ商店", name_en="BENCH SHOP", bank=BANK).merchant
         for who in ("APP", "FLOOR"):
-            c.grants.grant(c.grants.command(consumer_id=f"BENCH-{who}", points=1_000_000,
-                                            expires_on=today_plus(365)))
+            drive.grant(c, f"BENCH-{who}", 1_000_000, today_plus(365))
         token = dev_token(c)
-        counter = RequestCounter(c.dynamodb)
+        counter = RequestCounter(store_client())
+        floor_client = raw_client()
         client = Client(app, stage_name="local")
         client.__enter__()
         body = json.dumps({"merchant_id": merchant.merchant_id, "amount": 1}).encode()
@@ -58,7 +60,7 @@ def main() -> None:
         def floor_round(n: int) -> float:
             started = time.perf_counter()
             for _ in range(n):
-                floor_payment(c, merchant.merchant_id)
+                floor_payment(c, floor_client, merchant.merchant_id)
             return n / (time.perf_counter() - started)
 
         app_round(5)  # warm: merchant cache, JWKS, connections
@@ -99,32 +101,32 @@ def dev_token(c: object) -> str:
                                   audience=s.consumer_jwt_audience, now=c.clock.now(), ttl_seconds=7200)
 
 
-def floor_payment(c: object, merchant_id: str) -> None:
+def floor_payment(c: object, ddb: Any, merchant_id: str) -> None:
     """The bare minimum a payment needs: read the wallet, write the same four items atomically."""
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    ddb, table = c.dynamodb, c.settings.table_name
+    table = c.settings.table_name
     now = c.clock.now()
-    wallet = ddb.get_item(TableName=table, Key=encode_item({"pk": "WALLET#BENCH-FLOOR", "sk": "WALLET"}),
+    wallet = ddb.get_item(TableName=table, Key=avs({"pk": "WALLET#BENCH-FLOOR", "sk": "WALLET"}),
                           ConsistentRead=True)["Item"]
     version = int(wallet["version"]["N"])
     lot = wallet["lots"]["L"][0]["M"]
     lots = [{"id": lot["id"]["S"], "exp": lot["exp"]["S"], "pts": int(lot["pts"]["N"]) - 1}]
     pid, at, key = new_id(10), utc_key(now), uuid.uuid4().hex
     ddb.transact_write_items(TransactItems=[
-        {"Update": {"TableName": table, "Key": encode_item({"pk": "WALLET#BENCH-FLOOR", "sk": "WALLET"}),
+        {"Update": {"TableName": table, "Key": avs({"pk": "WALLET#BENCH-FLOOR", "sk": "WALLET"}),
                     "UpdateExpression": "SET lots = :lots, version = :next", "ConditionExpression": "version = :v",
-                    "ExpressionAttributeValues": encode_values({":lots": lots, ":next": version + 1, ":v": version})}},
-        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)", "Item": encode_item({
+                    "ExpressionAttributeValues": avs({":lots": lots, ":next": version + 1, ":v": version})}},
+        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)", "Item": avs({
             "pk": f"PAYMENT#{pid}", "sk": "PAYMENT", "merchant_id": merchant_id, "consumer_id": "BENCH-FLOOR",
             "amount": 1, "status": "completed", "completed_at": at, "shares": lots,
             "gsi1pk": f"M#{merchant_id}", "gsi1sk": f"{at}#{pid}", "gsi2pk": "C#BENCH-FLOOR", "gsi2sk": f"{at}#{pid}",
             "gsi3pk": "P#floor", "gsi3sk": f"{merchant_id}#{at}#{pid}#S"})}},
-        {"ConditionCheck": {"TableName": table, "Key": encode_item({"pk": f"MERCHANT#{merchant_id}", "sk": "PROFILE"}),
+        {"ConditionCheck": {"TableName": table, "Key": avs({"pk": f"MERCHANT#{merchant_id}", "sk": "PROFILE"}),
                             "ConditionExpression": "#s = :a", "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": encode_values({":a": "active"})}},
-        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)", "Item": encode_item({
+                            "ExpressionAttributeValues": avs({":a": "active"})}},
+        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)", "Item": avs({
             "pk": f"IDEM#BENCH-FLOOR#{key}", "sk": "IDEM", "fingerprint": "x", "status": 201, "response": "{}",
             "ttl": int(now.timestamp()) + 86400})}},
     ])

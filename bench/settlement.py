@@ -20,12 +20,13 @@ import datetime as dt
 import time
 import tracemalloc
 
-from bench.common import BatchWriter, bare_query_rows, emit, start_remote_stack
+from bench.common import BatchWriter, av, avs, bare_query_rows, emit, raw_client, start_remote_stack
 from chalicelib.core.clock import JST, UTC, FixedClock
-from chalicelib.payments import records as r
+from chalicelib.core.periods import Period
+from chalicelib.payments.dynamo import cancel_item, payment_item
+from chalicelib.payments.model import Payment
 from chalicelib.payments.wallet import Share
-from chalicelib.settlement.periods import Period
-from chalicelib.store.codec import encode_values
+from chalicelib.store.models import period_events_pk
 
 PAYMENTS = int(os.environ.get("BENCH_SETTLEMENT_PAYMENTS", "100000"))
 MERCHANTS = 1000
@@ -39,14 +40,14 @@ def seed(c: object) -> None:
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    writer = BatchWriter(c.dynamodb, c.settings.table_name)
+    writer = BatchWriter(raw_client(), c.settings.table_name)
     add = writer.add
 
     for m in range(MERCHANTS):
         mid = f"M{m:09d}"
-        add({"pk": f"MERCHANT#{mid}", "sk": "PROFILE", "merchant_id": mid, "name_ja": f"店{m}", "name_en": "SHOP",
+        add(avs({"pk": f"MERCHANT#{mid}", "sk": "PROFILE", "merchant_id": mid, "name_ja": f"店{m}", "name_en": "SHOP",
              "mcc": "5999", "city": "ONAGAWA", "status": "active", "login_id": mid, "bank": BANK,
-             "created_at": "2026-01-01T00:00:00.000Z", "gsi1pk": "MERCHANTS", "gsi1sk": f"x#{mid}"})
+             "created_at": "2026-01-01T00:00:00.000Z", "gsi1pk": "MERCHANTS", "gsi1sk": f"x#{mid}"}))
     exp = dt.datetime(2027, 12, 31, 14, 59, 59, 999000, tzinfo=UTC)
     for period, count in ((SMALL, PAYMENTS // 10), (LARGE, PAYMENTS)):
         step = (period.end_utc - period.start_utc - dt.timedelta(hours=1)) / count
@@ -54,12 +55,12 @@ def seed(c: object) -> None:
             mid = f"M{i % MERCHANTS:09d}"
             when = period.start_utc + step * i
             pid = f"{period.half}{i:09d}"
-            p = r.Payment(payment_id=pid, merchant_id=mid, consumer_id=f"C{i % 7000}", amount=100 + i % 900,
+            p = Payment(payment_id=pid, merchant_id=mid, consumer_id=f"C{i % 7000}", amount=100 + i % 900,
                           status="completed", completed_at=when, cancelled_at=None, name_ja="店", name_en="SHOP",
                           shares=(Share("G1", exp, 100 + i % 900),))
-            add(r.payment_item(p, pid))
+            add(payment_item(p, pid))
             if i % 40 == 0:  # some cancellations, in the same period
-                add(r.cancel_item(p, when + dt.timedelta(minutes=1), "bench"))
+                add(cancel_item(p, when + dt.timedelta(minutes=1), "bench"))
     writer.flush()
 
 
@@ -67,9 +68,9 @@ def floor_query(c: object, period: Period) -> int:
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    return bare_query_rows(c.dynamodb, TableName=c.settings.table_name, IndexName="gsi3",
+    return bare_query_rows(raw_client(), TableName=c.settings.table_name, IndexName="gsi3",
                            KeyConditionExpression="gsi3pk = :p",
-                           ExpressionAttributeValues=encode_values({":p": r.period_events_pk(period.id)}))
+                           ExpressionAttributeValues={":p": av(period_events_pk(period.id))})
 
 
 def main() -> None:
@@ -83,7 +84,7 @@ def main() -> None:
         emit("payments_large_period", PAYMENTS)
         emit("payments_small_period", PAYMENTS // 10)
         emit("merchants", MERCHANTS)
-        svc = c.settlement
+        svc = c.closing
         svc.start = SMALL
 
         tracemalloc.start()

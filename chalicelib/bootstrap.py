@@ -1,38 +1,48 @@
-"""Wires the real adapters, lazily: nothing touches AWS until a route needs it.
+"""Wires the services to their adapters, lazily: nothing touches AWS until a route needs it.
 
-Tests swap parts with ``override(...)`` (a fixed clock, a table on the local moto server); Lambda
-keeps one container per warm instance so clients and caches are reused across invocations.
+:class:`Container` builds the real adapters (the table through PynamoDB, S3, the JWKS); tests swap
+the whole container with ``override(...)`` (a fixed clock, a table on the local engine) or build
+one on in-memory fakes with :func:`fake_container`. Lambda keeps one container per warm instance so
+clients and caches are reused across invocations.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from functools import cached_property
 from typing import Any
 
 from chalicelib.accounts.consumer_jwt import JwksKeys
-from chalicelib.accounts.service import AccountRepository, LoginService
+from chalicelib.accounts.repository import AccountRepository
+from chalicelib.accounts.service import AccountService, LoginService
 from chalicelib.config import Settings, get_settings
 from chalicelib.console.export import ExportService
 from chalicelib.console.history import HistoryService
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.kana import to_zengin_kana
+from chalicelib.core.periods import Period
+from chalicelib.merchants.repository import MerchantRepository
 from chalicelib.merchants.service import MerchantService
 from chalicelib.payments.cancel import CancelService
 from chalicelib.payments.grants import GrantService
-from chalicelib.payments.service import MerchantCache, PaymentService
-from chalicelib.settlement.periods import Period
-from chalicelib.settlement.service import SettlementService
+from chalicelib.payments.repository import PaymentRepository
+from chalicelib.payments.service import MerchantNames, PaymentService
+from chalicelib.settlement.closing import ClosingService
+from chalicelib.settlement.payouts import PayoutService
+from chalicelib.settlement.repository import SettlementRepository
 from chalicelib.settlement.zengin import ZenginOriginator
-from chalicelib.store.table import Table
+from chalicelib.store.files import Files
 
 
-def _region() -> str:
+def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-northeast-1"
 
 
 class Container:
+    """The real adapters. Subclasses (or ``fake_container``) replace the ``*_repo`` and ``files``."""
+
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self._settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -41,100 +51,150 @@ class Container:
     def settings(self) -> Settings:
         return self._settings or get_settings()
 
+    # -- adapters -------------------------------------------------------------------------------
     @cached_property
-    def dynamodb(self) -> Any:
-        import boto3
-        from botocore.config import Config
+    def store_binding(self) -> Any:
+        from chalicelib.store.connection import bind
 
-        return boto3.client(
-            "dynamodb", region_name=_region(),
-            config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5,
-                          max_pool_connections=32),
-        )
+        return bind(self.settings.table_name, region=region())
 
     @cached_property
     def s3(self) -> Any:
-        import boto3
+        import botocore.session
         from botocore.config import Config
 
-        return boto3.client(
-            "s3", region_name=_region(),
+        return botocore.session.get_session().create_client(
+            "s3", region_name=region(),
             config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 3},
                           s3={"addressing_style": "path"}),
         )
 
     @cached_property
-    def table(self) -> Table:
-        return Table(self.dynamodb, self.settings.table_name)
+    def files(self) -> Files:
+        from chalicelib.store.s3 import S3Files
+
+        return S3Files(self.s3, self.settings.bucket_name)
+
+    @cached_property
+    def account_repo(self) -> AccountRepository:
+        from chalicelib.accounts.dynamo import DynamoAccountRepository
+
+        self.store_binding  # noqa: B018 - bind the models to the table first
+        return DynamoAccountRepository()
+
+    @cached_property
+    def merchant_repo(self) -> MerchantRepository:
+        from chalicelib.merchants.dynamo import DynamoMerchantRepository
+
+        self.store_binding  # noqa: B018
+        return DynamoMerchantRepository()
+
+    @cached_property
+    def payment_repo(self) -> PaymentRepository:
+        from chalicelib.payments.dynamo import DynamoPaymentRepository
+
+        self.store_binding  # noqa: B018
+        return DynamoPaymentRepository()
+
+    @cached_property
+    def settlement_repo(self) -> SettlementRepository:
+        from chalicelib.settlement.dynamo import DynamoSettlementRepository
+
+        self.store_binding  # noqa: B018
+        return DynamoSettlementRepository()
 
     @cached_property
     def jwks(self) -> JwksKeys:
         s = self.settings
         path = s.consumer_jwks_path
         if s.dev_issuer_enabled and not path:
-            path = dev_issuer_paths()[1]
+            path = dev_issuer_paths(s)[1]
         return JwksKeys(path=path, url=s.consumer_jwks_url)
 
+    # -- services -------------------------------------------------------------------------------
     @cached_property
-    def accounts(self) -> AccountRepository:
-        return AccountRepository(self.table)
+    def accounts(self) -> AccountService:
+        return AccountService(self.account_repo, self.clock)
 
     @cached_property
     def login(self) -> LoginService:
-        return LoginService(self.accounts, self.clock, self.settings.session_secret, self.settings.session_ttl_seconds)
+        return LoginService(self.account_repo, self.clock, self.settings.session_secret,
+                            self.settings.session_ttl_seconds)
 
     @cached_property
     def merchants(self) -> MerchantService:
-        return MerchantService(self.table, self.accounts, self.clock, guid=self.settings.scheme_guid,
+        return MerchantService(self.merchant_repo, self.accounts, self.clock, guid=self.settings.scheme_guid,
                                city=self.settings.qr_city)
 
-
     @cached_property
-    def merchant_cache(self) -> MerchantCache:
-        return MerchantCache(self.merchants)
+    def merchant_names(self) -> MerchantNames:
+        return MerchantNames(self.merchants.require_active)
 
     @cached_property
     def payments(self) -> PaymentService:
-        return PaymentService(self.table, self.clock, self.merchant_cache)
+        return PaymentService(self.payment_repo, self.clock, self.merchant_names,
+                              max_points=self.settings.max_payment_points)
 
     @cached_property
     def grants(self) -> GrantService:
-        return GrantService(self.table, self.clock)
+        return GrantService(self.payment_repo, self.clock)
 
     @cached_property
     def cancels(self) -> CancelService:
-        return CancelService(self.table, self.clock, self.payments, self.settings.cancel_window_days)
+        return CancelService(self.payment_repo, self.clock, self.settings.cancel_window_days)
 
     @cached_property
     def history(self) -> HistoryService:
-        return HistoryService(self.table)
+        return HistoryService(self.payment_repo)
 
     @cached_property
     def exports(self) -> ExportService:
-        return ExportService(self.history, self.s3, self.settings.bucket_name, self.clock,
-                             self.settings.export_url_ttl_seconds)
+        return ExportService(self.payment_repo, self.files, self.clock, self.settings.export_url_ttl_seconds)
 
     @cached_property
-    def settlement(self) -> SettlementService:
-        import datetime as dt
+    def closing(self) -> ClosingService:
+        s = self.settings
+        return ClosingService(self.settlement_repo, self.payment_repo, self.merchant_repo, self.clock,
+                              grace=dt.timedelta(minutes=s.settlement_grace_minutes),
+                              direction=s.transfer_date_direction,
+                              start=Period.parse(s.settlement_start_period))
 
+    @cached_property
+    def payouts(self) -> PayoutService:
         s = self.settings
         originator = ZenginOriginator(
             requester_code=s.zengin_requester_code, requester_name_kana=to_zengin_kana(s.zengin_requester_name),
             bank_code=s.zengin_bank_code, bank_name_kana=to_zengin_kana(s.zengin_bank_name),
             branch_code=s.zengin_branch_code, branch_name_kana=to_zengin_kana(s.zengin_branch_name),
-            account_type=s.zengin_account_type,
-            account_number=s.zengin_account_number)
-        return SettlementService(
-            self.table, self.s3, s.bucket_name, self.clock, self.merchants,
-            grace=dt.timedelta(minutes=s.settlement_grace_minutes), direction=s.transfer_date_direction,
-            start=Period.parse(s.settlement_start_period), url_ttl_seconds=s.export_url_ttl_seconds,
-            originator=originator)
+            account_type=s.zengin_account_type, account_number=s.zengin_account_number)
+        return PayoutService(self.settlement_repo, self.payment_repo, self.merchant_repo, self.files, self.clock,
+                             direction=s.transfer_date_direction, url_ttl_seconds=s.export_url_ttl_seconds,
+                             originator=originator)
 
 
-def dev_issuer_paths() -> tuple[str, str]:
+def fake_container(settings: Settings, clock: Clock) -> Container:
+    """A container whose repositories and files are in memory (unit tests, in milliseconds)."""
+    from chalicelib.accounts.fake import FakeAccountRepository
+    from chalicelib.merchants.fake import FakeMerchantRepository
+    from chalicelib.payments.fake import FakePaymentRepository
+    from chalicelib.settlement.fake import FakeSettlementRepository
+    from chalicelib.store.files import MemoryFiles
+
+    container = Container(settings=settings, clock=clock)
+    accounts = FakeAccountRepository()
+    merchants = FakeMerchantRepository(accounts)
+    container.__dict__.update({
+        "account_repo": accounts,
+        "merchant_repo": merchants,
+        "payment_repo": FakePaymentRepository(merchants),
+        "settlement_repo": FakeSettlementRepository(),
+        "files": MemoryFiles(),
+    })
+    return container
+
+
+def dev_issuer_paths(settings: Settings) -> tuple[str, str]:
     """Where the local stage keeps the development issuer's key and JWKS (git-ignored)."""
-    settings = container().settings
     key = settings.dev_issuer_key_path or os.path.join(os.getcwd(), ".local", "dev-issuer-key.pem")
     return key, os.path.join(os.path.dirname(key), "dev-issuer-jwks.json")
 

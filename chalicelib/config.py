@@ -12,6 +12,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Literal
 
 
 class ConfigurationError(RuntimeError):
@@ -31,7 +32,7 @@ class Settings:
     cancel_window_days: int
     export_url_ttl_seconds: int
     settlement_grace_minutes: int
-    transfer_date_direction: str
+    transfer_date_direction: Literal["previous", "next"]
     settlement_start_period: str
     consumer_jwt_issuer: str
     consumer_jwt_audience: str
@@ -78,7 +79,7 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 0, high: in
 
 
 def _period(value: str) -> str:
-    from chalicelib.settlement.periods import Period
+    from chalicelib.core.periods import Period
 
     try:
         return Period.parse(value).id
@@ -88,9 +89,10 @@ def _period(value: str) -> str:
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
-    direction = env.get("TRANSFER_DATE_DIRECTION", "previous").strip() or "previous"
-    if direction not in ("previous", "next"):
+    raw_direction = env.get("TRANSFER_DATE_DIRECTION", "previous").strip() or "previous"
+    if raw_direction not in ("previous", "next"):
         raise ConfigurationError("environment variable TRANSFER_DATE_DIRECTION must be 'previous' or 'next'")
+    direction: Literal["previous", "next"] = "next" if raw_direction == "next" else "previous"
     secret = _req(env, "SESSION_SECRET")
     if len(secret) < 32:
         raise ConfigurationError("environment variable SESSION_SECRET must be at least 32 characters")

@@ -170,7 +170,8 @@ def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
 
     from chalicelib.core.clock import jst_date
     from chalicelib.core.errors import IdempotencyKeyReused, InvalidRequest
-    from chalicelib.payments.grants import GrantCommand
+    from chalicelib.merchants.bank import bank_account
+    from chalicelib.payments.commands import GrantRequest
 
     now = container.clock.now()
     operator_created = merchant_created = True
@@ -183,7 +184,7 @@ def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
         operator_created = False
     try:
         registration = container.merchants.register(
-            name_ja=demo.merchant_name_ja, name_en=demo.merchant_name_en, mcc=None, bank=demo.bank,
+            name_ja=demo.merchant_name_ja, name_en=demo.merchant_name_en, mcc=None, bank=bank_account(**demo.bank),
             merchant_id=demo.merchant_id, login_id=demo.merchant_login, password=demo.merchant_password,
         )
         qr_payload = registration.qr_payload
@@ -195,7 +196,7 @@ def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
     expires_on = dt.date(jst_date(now).year + 1, 12, 31)
     grant_created = False
     try:
-        outcome = container.grants.grant(GrantCommand(
+        outcome = container.grants.grant(GrantRequest(
             grant_id=demo.grant_id, consumer_id=demo.consumer_id, points=demo.consumer_points,
             expires_on=expires_on,
         ))
@@ -215,7 +216,7 @@ def run_due_schedules(container: Container) -> None:
     ``chalice local`` does not run ``@app.schedule``; this closes every period whose end plus the
     grace has passed, as the daily 15:05 UTC function does. Safe every minute: closing is exactly-once.
     """
-    container.settlement.close_due()
+    container.closing.close_due()
 
 
 def run_schedules_loop(stop_event: threading.Event, container: Container,
@@ -351,7 +352,7 @@ def banner(*, api_base: str, engine_endpoint: str, seed: SeedResult, elapsed_s: 
         "",
         "  商工会CLI / operator CLI:",
         f"    ONAGAWA_API={api_base} ONAGAWA_LOGIN_ID={demo.operator_login} "
-        f"ONAGAWA_PASSWORD={demo.operator_password} .venv/bin/python -m devstack.cli merchants list",
+        f"ONAGAWA_PASSWORD={demo.operator_password} .venv/bin/python -m cli merchants list",
         "",
         f"  準備完了 / {READY_MARKER} {elapsed_s:.1f} s — Ctrl-C で停止 / Ctrl-C to stop",
         rule,

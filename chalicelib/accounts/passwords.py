@@ -8,6 +8,7 @@ login IDs so that both failures cost the same.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -39,9 +40,12 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest, expected)
 
 
-_DUMMY = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on the first unknown login ID, not at import: a cold start should not pay for scrypt.
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def burn_dummy_verification(password: str) -> None:
     """Spend the same time as a real verification (used when the login ID is unknown)."""
-    verify_password(password, _DUMMY)
+    verify_password(password, _dummy_hash())

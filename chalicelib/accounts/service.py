@@ -1,4 +1,4 @@
-"""Login for merchants and operators, with lockout.
+"""Login for merchants and operators, with lockout; creating accounts and setting passwords.
 
 Invariants:
 - The response to an unknown login ID and to a wrong password is identical (same code, message,
@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 from chalicelib.accounts import passwords
+from chalicelib.accounts.model import ROLES, Account
+from chalicelib.accounts.repository import AccountRepository
 from chalicelib.accounts.sessions import Principal, issue_session
-from chalicelib.core.clock import Clock, parse_utc_key, utc_key
-from chalicelib.core.errors import InvalidRequest, TooManyAttempts, Unauthenticated
-from chalicelib.store.table import ConditionFailed, Table
+from chalicelib.core.clock import Clock
+from chalicelib.core.errors import TooManyAttempts, Unauthenticated
 
 MAX_FAILURES = 5
-LOCK_MINUTES = 15
+LOCK = dt.timedelta(minutes=15)
 LOGIN_FAILED = "ログインIDまたはパスワードが違います。"
-
-
-def login_key(login_id: str) -> str:
-    return "LOGIN#" + login_id.strip().lower()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,80 +34,28 @@ class LoginResult:
     login_id: str
 
 
-class AccountRepository:
-    def __init__(self, table: Table) -> None:
-        self.table = table
+def new_account(*, login_id: str, role: str, password: str, merchant_id: str | None, now: dt.datetime) -> Account:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    return Account(login_id=login_id, role=role, merchant_id=merchant_id,
+                   password_hash=passwords.hash_password(password), created_at=now, password_set_at=now)
 
-    def load(self, login_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """The account and its failure counter, in one consistent Query of their shared partition."""
-        account = failures = None
-        for item in self.table.query(
-            key_condition="pk = :pk", values={":pk": login_key(login_id)}, consistent=True
-        ):
-            if item["sk"] == "ACCOUNT":
-                account = item
-            elif item["sk"] == "FAILURES":
-                failures = item
-        return account, failures
 
-    def account_put_op_item(
-        self, *, login_id: str, role: str, password_hash: str, merchant_id: str | None, now: dt.datetime
-    ) -> dict[str, Any]:
-        return {
-            "pk": login_key(login_id),
-            "sk": "ACCOUNT",
-            "login_id": login_id,
-            "role": role,
-            "merchant_id": merchant_id,
-            "password_hash": password_hash,
-            "created_at": utc_key(now),
-            "password_set_at": utc_key(now),
-        }
+class AccountService:
+    def __init__(self, repo: AccountRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
 
-    def create(self, *, login_id: str, role: str, password: str, merchant_id: str | None, now: dt.datetime) -> None:
-        item = self.account_put_op_item(
-            login_id=login_id, role=role, password_hash=passwords.hash_password(password),
-            merchant_id=merchant_id, now=now,
-        )
-        try:
-            self.table.put(item, condition="attribute_not_exists(pk)")
-        except ConditionFailed:
-            raise InvalidRequest("このログインIDはすでに使われています。", param="login_id") from None
+    def create(self, *, login_id: str, role: str, password: str, merchant_id: str | None,
+               now: dt.datetime | None = None) -> Account:
+        account = new_account(login_id=login_id, role=role, password=password, merchant_id=merchant_id,
+                              now=now or self.clock.now())
+        self.repo.add(account)
+        return account
 
-    def set_password(self, login_id: str, password: str, now: dt.datetime) -> None:
-        try:
-            self.table.update(
-                login_key(login_id), "ACCOUNT",
-                update="SET password_hash = :h, password_set_at = :t",
-                condition="attribute_exists(pk)",
-                values={":h": passwords.hash_password(password), ":t": utc_key(now)},
-                return_new=False,
-            )
-        except ConditionFailed:
-            raise InvalidRequest("アカウントが見つかりません。", param="login_id") from None
-        self.clear_failures(login_id)
-
-    def record_failure(self, login_id: str, now: dt.datetime) -> int:
-        item = self.table.update(
-            login_key(login_id), "FAILURES",
-            update="SET #c = if_not_exists(#c, :zero) + :one, #ttl = :ttl",
-            names={"#c": "count", "#ttl": "ttl"},
-            values={":zero": 0, ":one": 1, ":ttl": int(now.timestamp()) + 86400},
-        )
-        count = int((item or {}).get("count", 1))
-        if count >= MAX_FAILURES:
-            until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            self.table.update(
-                login_key(login_id), "FAILURES",
-                update="SET locked_until = :u, #c = :zero",
-                names={"#c": "count"},
-                values={":u": utc_key(until), ":zero": 0},
-                return_new=False,
-            )
-        return count
-
-    def clear_failures(self, login_id: str) -> None:
-        self.table.delete(login_key(login_id), "FAILURES")
+    def set_password(self, login_id: str, password: str) -> None:
+        self.repo.set_password_hash(login_id, passwords.hash_password(password), self.clock.now())
+        self.repo.clear_failures(login_id)
 
 
 class LoginService:
@@ -123,24 +67,23 @@ class LoginService:
 
     def login(self, login_id: str, password: str) -> LoginResult:
         now = self.clock.now()
-        account, failures = self.repo.load(login_id)
-        if failures and failures.get("locked_until") and parse_utc_key(failures["locked_until"]) > now:
+        failures = self.repo.failures(login_id)
+        if failures.locked(now):
             raise TooManyAttempts()
+        account = self.repo.get(login_id)
         if account is None:
             passwords.burn_dummy_verification(password)
             ok = False
         else:
-            ok = passwords.verify_password(password, str(account["password_hash"]))
+            ok = passwords.verify_password(password, account.password_hash)
         if not ok:
-            count = self.repo.record_failure(login_id, now)
-            if count >= MAX_FAILURES:
+            if self.repo.record_failure(login_id, now, limit=MAX_FAILURES, lock=LOCK) >= MAX_FAILURES:
                 raise TooManyAttempts()
             raise Unauthenticated(LOGIN_FAILED)
         assert account is not None
-        if failures:
+        if failures.count:
             self.repo.clear_failures(login_id)
-        principal = Principal(role=str(account["role"]), subject=str(account["login_id"]),
-                              merchant_id=account.get("merchant_id"))
+        principal = Principal(role=account.role, subject=account.login_id, merchant_id=account.merchant_id)
         token, expires = issue_session(self.secret, principal, now, self.ttl_seconds)
         return LoginResult(token=token, role=principal.role, expires_at=expires,
                            merchant_id=principal.merchant_id, login_id=principal.subject)

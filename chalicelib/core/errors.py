@@ -81,3 +81,15 @@ class Conflict(DomainError):
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     default_message = "ログインに5回失敗したため、15分間ログインできません。"
+
+
+class WriteRejected(Exception):
+    """A repository's conditional write did not happen (not a domain error: services decide).
+
+    ``reasons`` names the conditions that failed (e.g. ``{"wallet"}`` when the wallet changed since
+    it was read); an empty set means nothing failed but a concurrent write got in the way.
+    """
+
+    def __init__(self, reasons: frozenset[str] | set[str] = frozenset()) -> None:
+        self.reasons = frozenset(reasons)
+        super().__init__("write rejected: " + (", ".join(sorted(self.reasons)) or "contention"))

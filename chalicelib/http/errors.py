@@ -7,9 +7,9 @@ own error bodies (405, 415, its JSON parser) are rewritten into the same shape.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import msgspec
 from chalice.app import Response
 
 from chalicelib.core import errors as e
@@ -43,14 +43,27 @@ class UnsupportedMediaType(e.DomainError):
     default_message = "Content-Type は application/json にしてください。"
 
 
-def status_of(exc: e.DomainError) -> int:
-    if isinstance(exc, MethodNotAllowed):
+class ErrorDetail(msgspec.Struct):
+    code: str
+    message: str
+    param: str | None = None
+
+
+class Error(msgspec.Struct):
+    """Every error the API answers (SPEC §9)."""
+
+    error: ErrorDetail
+
+
+def status_of(error: type[e.DomainError] | e.DomainError) -> int:
+    cls = error if isinstance(error, type) else type(error)
+    if issubclass(cls, MethodNotAllowed):
         return 405
-    if isinstance(exc, UnsupportedMediaType):
+    if issubclass(cls, UnsupportedMediaType):
         return 415
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+    for base in cls.__mro__:
+        if base in STATUS:
+            return STATUS[base]  # type: ignore[index]
     return 400
 
 
@@ -58,35 +71,29 @@ def error_body(code: str, message: str, param: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "param": param}}
 
 
+def _encode(code: str, message: str, param: str | None) -> str:
+    return msgspec.json.encode(Error(ErrorDetail(code, message, param))).decode("utf-8")
+
+
 def error_response(exc: e.DomainError, headers: dict[str, str] | None = None) -> Response:
-    status = status_of(exc)
-    return Response(
-        body=json.dumps(error_body(exc.code, exc.message, exc.param), ensure_ascii=False),
-        status_code=status,
-        headers={**JSON_HEADERS, **(headers or {})},
-    )
+    return Response(body=_encode(exc.code, exc.message, exc.param), status_code=status_of(exc),
+                    headers={**JSON_HEADERS, **(headers or {})})
 
 
 def internal_error_response() -> Response:
-    return Response(
-        body=json.dumps(
-            error_body("internal_error", "サーバーで問題が発生しました。時間をおいてもう一度お試しください。"),
-            ensure_ascii=False,
-        ),
-        status_code=500,
-        headers=dict(JSON_HEADERS),
-    )
+    message = "サーバーで問題が発生しました。時間をおいてもう一度お試しください。"
+    return Response(body=_encode("internal_error", message, None), status_code=500, headers=dict(JSON_HEADERS))
 
 
 def rewrite_framework_error(response: Response) -> Response:
     """Turn Chalice's ``{"Code", "Message"}`` error bodies into our shape, keeping the status."""
-    if response.status_code < 400 or not isinstance(response.body, (str, dict)):
+    if response.status_code < 400 or not isinstance(response.body, (str, bytes, dict)):
         return response
-    body = response.body
-    if isinstance(body, str):
+    body: Any = response.body
+    if isinstance(body, (str, bytes)):
         try:
-            body = json.loads(body)
-        except ValueError:
+            body = msgspec.json.decode(body)
+        except msgspec.DecodeError:
             return response
     if not isinstance(body, dict) or "error" in body or "Code" not in body:
         return response
@@ -98,8 +105,6 @@ def rewrite_framework_error(response: Response) -> Response:
     if response.status_code == 400 and isinstance(body.get("Message"), str):
         message = f"リクエストが正しくありません: {body['Message'][:200]}"
     headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
-    return Response(
-        body=json.dumps(error_body(code, message), ensure_ascii=False),
-        status_code=response.status_code if response.status_code < 500 else 500,
-        headers={**JSON_HEADERS, **headers},
-    )
+    return Response(body=_encode(code, message, None),
+                    status_code=response.status_code if response.status_code < 500 else 500,
+                    headers={**JSON_HEADERS, **headers})

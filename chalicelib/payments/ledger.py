@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
-from chalicelib.payments import records as r
+from chalicelib.payments.model import COMPLETED, Grant, LedgerEvent, Payment
+from chalicelib.payments.wallet import Wallet
 
 
 @dataclasses.dataclass
@@ -38,35 +38,31 @@ class LedgerReport:
         return self.difference == 0 and not self.problems
 
 
-def check_conservation(items: Iterable[dict[str, Any]], now: dt.datetime) -> LedgerReport:
+def check_conservation(records: Iterable[Wallet | Grant | Payment | LedgerEvent], now: dt.datetime) -> LedgerReport:
     report = LedgerReport()
     cancels: set[str] = set()
     cancelled_payments: set[str] = set()
-    for item in items:
-        sk = item.get("sk")
-        pk = str(item.get("pk", ""))
-        if sk == "GRANT":
-            report.granted += int(item["points"])
-        elif sk == r.WALLET_SK and pk.startswith("WALLET#"):
-            wallet = r.wallet_from_item(pk.removeprefix("WALLET#"), item)
+    for record in records:
+        if isinstance(record, Grant):
+            report.granted += record.points
+        elif isinstance(record, Wallet):
             report.wallets += 1
-            report.wallet_balances += wallet.balance(now)
-            report.expired += wallet.expired(now)
-            if any(lot.points < 0 for lot in wallet.lots) or wallet.expired_points < 0:
-                report.problems.append(f"negative lot in {pk}")
-        elif sk == r.PAYMENT_SK:
+            report.wallet_balances += record.balance(now)
+            report.expired += record.expired(now)
+            if any(lot.points < 0 for lot in record.lots) or record.expired_points < 0:
+                report.problems.append(f"negative lot in the wallet of {record.consumer_id}")
+        elif isinstance(record, Payment):
             report.payments += 1
-            amount = int(item["amount"])
-            report.sales_total += amount
-            if item["status"] == "completed":
-                report.sales_outstanding += amount
+            report.sales_total += record.amount
+            if record.status == COMPLETED:
+                report.sales_outstanding += record.amount
             else:
-                cancelled_payments.add(str(item["payment_id"]))
-                report.cancelled_total += amount
-            if sum(int(s["pts"]) for s in item.get("shares", [])) != amount:
-                report.problems.append(f"payment {item['payment_id']} shares do not add up to its amount")
-        elif sk == r.CANCEL_SK:
-            cancels.add(str(item["payment_id"]))
+                cancelled_payments.add(record.payment_id)
+                report.cancelled_total += record.amount
+            if sum(s.points for s in record.shares) != record.amount:
+                report.problems.append(f"payment {record.payment_id} shares do not add up to its amount")
+        elif record.kind == "cancel":
+            cancels.add(record.payment_id)
     for missing in sorted(cancelled_payments - cancels):
         report.problems.append(f"payment {missing} is cancelled but has no cancellation record")
     for orphan in sorted(cancels - cancelled_payments):

@@ -26,7 +26,7 @@ from typing import Literal
 
 import holidays
 
-from chalicelib.settlement.periods import Period
+from chalicelib.core.periods import Period
 
 Direction = Literal["previous", "next"]
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+from chalicelib.payments.model import LedgerEvent
 
 
 @dataclasses.dataclass
@@ -51,20 +52,19 @@ class PayoutLine:
         return "scheduled" if self.payout > 0 else "carried"
 
 
-def aggregate(events: Iterable[Mapping[str, Any]]) -> dict[str, MerchantTotals]:
-    """Sum sale and cancellation events (items with ``kind`` ``sale`` / ``cancel``) per merchant."""
+def aggregate(events: Iterable[LedgerEvent]) -> dict[str, MerchantTotals]:
+    """Sum sale and cancellation events per merchant."""
     totals: dict[str, MerchantTotals] = {}
     for event in events:
-        t = totals.setdefault(str(event["merchant_id"]), MerchantTotals())
-        amount = int(event["amount"])
-        if event["kind"] == "sale":
+        t = totals.setdefault(event.merchant_id, MerchantTotals())
+        if event.kind == "sale":
             t.sales_count += 1
-            t.sales_points += amount
-        elif event["kind"] == "cancel":
+            t.sales_points += event.amount
+        elif event.kind == "cancel":
             t.cancel_count += 1
-            t.cancel_points += amount
+            t.cancel_points += event.amount
         else:
-            raise ValueError(f"unknown ledger event kind {event['kind']!r}")
+            raise ValueError(f"unknown ledger event kind {event.kind!r}")
     return totals
 
 

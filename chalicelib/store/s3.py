@@ -16,11 +16,6 @@ from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts must be >= 5 MiB, except the last
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 class SpoolingUpload:
@@ -105,14 +100,34 @@ def write_csv(upload: SpoolingUpload, header: Sequence[str], rows: Iterable[Sequ
     return count
 
 
-def presign(s3: Any, bucket: str, key: str, filename: str, ttl_seconds: int) -> str:
-    disposition = f"attachment; filename*=UTF-8''{urllib.parse.quote(filename)}"
-    url: str = s3.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": bucket, "Key": key, "ResponseContentDisposition": disposition,
-                "ResponseContentType": "text/csv; charset=utf-8"},
-        ExpiresIn=ttl_seconds,
-    )
-    return url
+class S3Files:
+    """The :class:`~chalicelib.store.files.Files` port on one S3 bucket."""
 
+    def __init__(self, s3: Any, bucket: str, part_size: int = PART_SIZE) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.part_size = part_size
 
+    def write_csv(self, key: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
+        upload = SpoolingUpload(self.s3, self.bucket, key, "text/csv; charset=utf-8", self.part_size)
+        return write_csv(upload, header, rows)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            resp = self.s3.get_object(Bucket=self.bucket, Key=key)
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return bytes(resp["Body"].read())
+
+    def link(self, key: str, filename: str, ttl_seconds: int, content_type: str = "text/csv; charset=utf-8") -> str:
+        disposition = f"attachment; filename*=UTF-8''{urllib.parse.quote(filename)}"
+        url: str = self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition,
+                    "ResponseContentType": content_type},
+            ExpiresIn=ttl_seconds,
+        )
+        return url

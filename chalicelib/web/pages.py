@@ -33,17 +33,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from aws_lambda_powertools import Logger
-from chalice.app import Chalice, Request, Response
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib import bootstrap
 from chalicelib.accounts.sessions import verify_session
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.http.auth import SESSION_COOKIE, parse_cookies
-from chalicelib.payments.qr_images import qr_letter_html
+from chalicelib.http.logs import logger
 from chalicelib.web import assets
-
-logger = Logger(service="onagawa-points")
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -82,24 +79,24 @@ def page_headers(*, csp: str, camera: bool = False) -> dict[str, str | list[str]
 
 
 # -- routing ---------------------------------------------------------------------------------------
+routes = Blueprint(__name__)
 PageView = Callable[..., Response]
 
 
-def page_route(app: Chalice, path: str, *, name: str) -> Callable[[PageView], PageView]:
+def page_route(path: str, *, name: str) -> Callable[[PageView], PageView]:
     """Register a GET page. The view gets the request first, then the path parameters."""
 
     def decorate(fn: PageView) -> PageView:
         @functools.wraps(fn)
         def view(**params: str) -> Response:
-            request = app.current_request
-            assert request is not None
+            request = routes.current_request
             try:
                 return fn(request, **params)
             except Exception:
                 logger.exception("page failed")
                 return error_page(500, base_path(request))
 
-        app.route(path, methods=["GET"], name=name)(view)
+        routes.route(path, methods=["GET"], name=name)(view)
         return view
 
     return decorate
@@ -262,6 +259,8 @@ def _document(area: Area, page: PageDef, base: str, data: dict[str, str]) -> str
 @functools.cache
 def _letter_style_source() -> str:
     """The CSP source allowing the printable letter's inline stylesheet (by its SHA-256)."""
+    from chalicelib.merchants.qr_images import qr_letter_html  # QR image libraries only when needed
+
     html = qr_letter_html(payload="0", name_ja="-", name_en="-", merchant_id="-", login_id="-",
                           initial_password=None, console_url="-", contact_phone="-")
     sources = []
@@ -315,3 +314,38 @@ def asset(request: Request, name: str) -> Response:
     params: dict[str, Any] = dict(request.query_params or {})
     found = assets.response(name, params.get("v"))
     return found if found is not None else error_page(404, base_path(request))
+
+
+@page_route("/console", name="web_console_home")
+def web_console_home(request: Request) -> Response:
+    return render(request, "console", None)
+
+
+@page_route("/console/{page}", name="web_console_page")
+def web_console_page(request: Request, page: str) -> Response:
+    return render(request, "console", page)
+
+
+@page_route("/pay", name="web_pay_home")
+def web_pay_home(request: Request) -> Response:
+    return render(request, "pay", None)
+
+
+@page_route("/pay/{page}", name="web_pay_page")
+def web_pay_page(request: Request, page: str) -> Response:
+    return render(request, "pay", page)
+
+
+@page_route("/admin", name="web_admin_home")
+def web_admin_home(request: Request) -> Response:
+    return render(request, "admin", None)
+
+
+@page_route("/admin/{page}", name="web_admin_page")
+def web_admin_page(request: Request, page: str) -> Response:
+    return render(request, "admin", page)
+
+
+@page_route("/assets/{name}", name="web_asset")
+def web_asset(request: Request, name: str) -> Response:
+    return asset(request, name)

@@ -27,8 +27,8 @@ from app import app as chalice_app
 from chalicelib import bootstrap
 from chalicelib.config import reset_settings
 from chalicelib.core.clock import JST, UTC, truncate_ms
-from chalicelib.payments.service import PayCommand
 from devstack.engine import LocalEngine
+from tests.support import drive
 from tests.support.local_api import http_json, serve_app
 from tests.support.stack import Stack, build_stack, test_env
 
@@ -80,15 +80,14 @@ class Site:
         return self.stack.container
 
     def shop(self, name_ja: str = "女川商店", name_en: str = "ONAGAWA SHOTEN") -> Shop:
-        reg = self.container.merchants.register(name_ja=name_ja, name_en=name_en, mcc=None, bank=BANK)
+        reg = drive.register(self.container, name_ja=name_ja, name_en=name_en, bank=BANK)
         return Shop(reg.merchant.merchant_id, reg.merchant.name_ja, reg.merchant.login_id, reg.initial_password,
                     reg.qr_payload)
 
     def consumer(self, points: int = 10_000) -> str:
         consumer_id = f"C-BROWSER-{next(_serial)}-{uuid.uuid4().hex[:6].upper()}"
-        grants = self.container.grants
-        expires = dt.date(dt.datetime.now(JST).year + 2, 12, 31).isoformat()
-        grants.grant(grants.command(consumer_id=consumer_id, points=points, expires_on=expires))
+        expires = dt.date(dt.datetime.now(JST).year + 2, 12, 31)
+        drive.grant(self.container, consumer_id, points, expires)
         return consumer_id
 
     def operator(self) -> tuple[str, str]:
@@ -107,10 +106,8 @@ class Site:
 
     def sell(self, shop: Shop, consumer: str, amount: int, when: dt.datetime | None = None) -> str:
         with self.at(when) if when else contextlib.nullcontext():
-            result = self.container.payments.pay(PayCommand(
-                consumer_id=consumer, idempotency_key=uuid.uuid4().hex, amount=amount, merchant_id=shop.merchant_id,
-                request_body={"merchant_id": shop.merchant_id, "amount": amount, "n": uuid.uuid4().hex}))
-        return str(result.body["payment_id"])
+            body = drive.pay(self.container, consumer, shop.merchant_id, amount)
+        return str(body["payment_id"])
 
     def balance(self, consumer: str) -> int:
         return self.container.payments.wallet(consumer).balance(self.clock.now())

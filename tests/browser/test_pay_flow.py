@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Playwright, Route, expect
 
 from chalicelib.core.clock import JST
-from chalicelib.payments.qr_images import qr_png
+from chalicelib.merchants.qr_images import qr_png
 from tests.browser.conftest import (
     PHONE,
     PageErrors,
@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     new_context,
     pay_login,
 )
+from tests.support import drive
 
 pytestmark = pytest.mark.browser
 
@@ -190,9 +191,8 @@ def test_error_messages_are_japanese_and_specific(site: Site, phone: Page) -> No
 def test_balance_page_shows_expiry_breakdown_and_history(site: Site, phone: Page) -> None:
     shop = site.shop("残高確認店")
     consumer = site.consumer(1_000)
-    grants = site.container.grants
     soon = (dt.datetime.now(JST) + dt.timedelta(days=30)).date()
-    grants.grant(grants.command(consumer_id=consumer, points=250, expires_on=soon.isoformat()))
+    drive.grant(site.container, consumer, 250, soon)
     pid = site.sell(shop, consumer, 100)  # taken from the lot that expires first
     pay_login(phone, site, consumer)
     phone.get_by_role("link", name="残高・履歴").click()

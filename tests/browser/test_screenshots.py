@@ -67,7 +67,7 @@ def scene(site: Site) -> Scene:
         ids.append(site.sell(shop, consumer, amount, when=jst(f"{day} {hour:02d}:{amount % 60:02d}:00.000")))
     if SETTLEMENT:
         site.sell(shop, consumer, 4_800, when=dt.datetime.now(JST) - dt.timedelta(days=40))
-        site.container.settlement.close_due()
+        site.container.closing.close_due()
     cancelled = ids[2]
     token = site.login_token(shop)
     assert site.api("POST", f"/v1/merchant/payments/{cancelled}/cancel", {"confirm_payment_id": cancelled},

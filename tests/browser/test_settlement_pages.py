@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from app import app as chalice_app
 from chalicelib.core.clock import JST
-from chalicelib.settlement.periods import period_of
+from chalicelib.core.periods import period_of
 from tests.browser.conftest import PageErrors, Site, console_login, new_context
 
 pytestmark = [
@@ -33,7 +33,7 @@ def test_a_closed_period_reaches_both_pages(site: Site, page: Page, browser: Bro
     ids = [site.sell(shop, consumer, 1_200, when=sold_at), site.sell(shop, consumer, 300,
                                                                         when=sold_at + dt.timedelta(minutes=5))]
     period_id = period_of(sold_at).id
-    site.container.settlement.close_due()
+    site.container.closing.close_due()
 
     # -- the merchant's 振込履歴
     console_login(page, site, shop, "payouts")

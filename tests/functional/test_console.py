@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import urllib.request
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,9 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core.clock import JST, FixedClock
-from chalicelib.payments.ledger import check_conservation
-from chalicelib.payments.service import PayCommand
-from tests.functional.conftest import BANK
+from tests.support import drive
 from tests.support.api import Api
 from tests.support.local_api import http_json, serve_app
 from tests.support.stack import Stack
@@ -30,7 +27,7 @@ def at(text: str) -> dt.datetime:
 class Shop:
     def __init__(self, stack: Stack, api: Api, name_ja: str = "女川商店", login: str | None = None) -> None:
         c = stack.container
-        reg = c.merchants.register(name_ja=name_ja, name_en="ONAGAWA SHOTEN", mcc=None, bank=BANK)
+        reg = drive.register(c, name_ja=name_ja)
         self.id = reg.merchant.merchant_id
         self.credentials = (reg.merchant.login_id, reg.initial_password)
         self.api = api
@@ -46,9 +43,7 @@ class Shop:
         clock = c.clock
         assert isinstance(clock, FixedClock)
         clock.set(when)
-        result = c.payments.pay(PayCommand(consumer_id=consumer, idempotency_key=uuid.uuid4().hex, amount=amount,
-                                           merchant_id=self.id, request_body={"n": uuid.uuid4().hex}))
-        return str(result.body["payment_id"])
+        return str(drive.pay(c, consumer, self.id, amount)["payment_id"])
 
 
 @pytest.fixture
@@ -57,8 +52,7 @@ def shop(stack: Stack, api: Api) -> Shop:
     assert isinstance(clock, FixedClock)
     clock.set(at("2026-10-01 08:00:00.000"))
     for consumer in ("C-1", "C-2", "=HYPERLINK(\"http://x\")"):
-        svc = stack.container.grants
-        svc.grant(svc.command(consumer_id=consumer, points=100_000, expires_on="2027-12-31"))
+        drive.grant(stack.container, consumer, 100_000, "2027-12-31")
     return Shop(stack, api)
 
 
@@ -172,7 +166,7 @@ def test_cancel_refunds_once_and_is_a_ledger_event(api: Api, shop: Shop, stack: 
     assert stack.container.payments.wallet("C-1").balance(now) == 100_000
     events = {i["sk"]: i for i in stack.all_items() if i["pk"] == f"PAYMENT#{pid}"}
     assert events["PAYMENT"]["gsi3pk"] == "P#2026-11-1" and events["CANCEL"]["gsi3pk"] == "P#2026-11-2"
-    assert check_conservation(stack.all_items(), now).ok
+    assert stack.ledger(now).ok
 
 
 def test_cancel_window(api: Api, shop: Shop, stack: Stack) -> None:
@@ -185,13 +179,13 @@ def test_cancel_window(api: Api, shop: Shop, stack: Stack) -> None:
 def test_refund_into_an_expired_lot_counts_as_expired(api: Api, shop: Shop, stack: Stack) -> None:
     c = stack.container
     c.clock.set(at("2026-11-01 10:00:00.000"))  # type: ignore[attr-defined]
-    c.grants.grant(c.grants.command(consumer_id="C-SHORT", points=300, expires_on="2026-11-01"))
+    drive.grant(c, "C-SHORT", 300, "2026-11-01")
     pid = shop.sell(at("2026-11-01 12:00:00.000"), 200, consumer="C-SHORT")
     c.clock.set(at("2026-11-02 09:00:00.000"))  # type: ignore[attr-defined]
     assert api.post(f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid}, token=shop.token).status == 200
     wallet = c.payments.wallet("C-SHORT")
     assert wallet.balance(c.clock.now()) == 0 and wallet.expired(c.clock.now()) == 300
-    assert check_conservation(stack.all_items(), c.clock.now()).ok
+    assert stack.ledger(c.clock.now()).ok
 
 
 # -- authorization --------------------------------------------------------------------------------
@@ -228,8 +222,7 @@ def test_export_csv_downloads_through_the_presigned_url(api: Api, stack: Stack) 
     clock = stack.container.clock
     clock.set(at("2026-10-01 08:00:00.000"))  # type: ignore[attr-defined]
     for consumer in ("C-1", "=HYPERLINK(\"http://x\")"):
-        stack.container.grants.grant(stack.container.grants.command(consumer_id=consumer, points=100_000,
-                                                                    expires_on="2027-12-31"))
+        drive.grant(stack.container, consumer, 100_000, "2027-12-31")
     shop = Shop(stack, api, name_ja="=HYPERLINK(\"http://evil\")")
     pids = [shop.sell(at(f"2026-11-01 1{h}:00:00.000"), 100 + h) for h in range(6)]
     shop.sell(at("2026-11-01 09:30:00.000"), 5, consumer="=HYPERLINK(\"http://x\")")
@@ -272,7 +265,7 @@ def test_ten_simultaneous_cancels_refund_once(api: Api, shop: Shop, stack: Stack
     now = stack.container.clock.now()
     assert stack.container.payments.wallet("C-1").balance(now) == before + 777
     assert sum(1 for i in stack.all_items() if i["sk"] == "CANCEL") == 1
-    assert check_conservation(stack.all_items(), now).ok
+    assert stack.ledger(now).ok
 
 
 def test_contact_comes_from_configuration(api: Api, shop: Shop, stack: Stack) -> None:

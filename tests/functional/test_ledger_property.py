@@ -4,6 +4,7 @@ conservation rule of SPEC §2 checked against the real store after every step.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from pathlib import Path
 
@@ -14,10 +15,10 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from chalicelib.core.clock import JST, FixedClock
 from chalicelib.core.errors import IdempotencyKeyReused, InsufficientPoints
-from chalicelib.payments.ledger import check_conservation
+from chalicelib.http.routes.payments import render_created
 from chalicelib.payments.service import PayCommand
 from devstack.engine import LocalEngine
-from tests.functional.conftest import BANK
+from tests.support import drive
 from tests.support.stack import Stack, build_stack
 
 pytestmark = pytest.mark.slow
@@ -33,7 +34,7 @@ def make_machine(engine: LocalEngine, keys_dir: Path) -> type[RuleBasedStateMach
             self.clock = FixedClock(dt.datetime(2026, 11, 1, 10, 0, tzinfo=JST))
             self.stack: Stack = build_stack(engine, keys_dir, clock=self.clock)
             c = self.stack.container
-            self.merchant = c.merchants.register(name_ja="店", name_en="SHOP", mcc=None, bank=BANK).merchant
+            self.merchant = drive.register(c, name_ja="店", name_en="SHOP").merchant
             self.granted = 0
             self.model_paid = 0
             self.bodies: dict[tuple[str, str], dict[str, int | str]] = {}
@@ -41,10 +42,8 @@ def make_machine(engine: LocalEngine, keys_dir: Path) -> type[RuleBasedStateMach
 
         @rule(consumer=st.sampled_from(CONSUMERS), points=st.integers(1, 3000), days=st.integers(0, 40))
         def grant(self, consumer: str, points: int, days: int) -> None:
-            svc = self.stack.container.grants
             today = self.clock.now().astimezone(JST).date()
-            svc.grant(svc.command(consumer_id=consumer, points=points,
-                                  expires_on=(today + dt.timedelta(days=days)).isoformat()))
+            drive.grant(self.stack.container, consumer, points, today + dt.timedelta(days=days))
             self.granted += points
 
         @rule(target=keys, consumer=st.sampled_from(CONSUMERS), amount=st.integers(1, 2500))
@@ -78,7 +77,8 @@ def make_machine(engine: LocalEngine, keys_dir: Path) -> type[RuleBasedStateMach
             payments = self.stack.container.payments
             try:
                 payments.pay(PayCommand(consumer_id=consumer, idempotency_key=key, amount=int(body["amount"]),
-                                        merchant_id=str(body["merchant_id"]), request_body=body))
+                                        merchant_id=str(body["merchant_id"]),
+                                        fingerprint=json.dumps(body, sort_keys=True)), render_created)
             except InsufficientPoints:
                 return False
             return True
@@ -90,7 +90,7 @@ def make_machine(engine: LocalEngine, keys_dir: Path) -> type[RuleBasedStateMach
         def conserved(self) -> None:
             if not hasattr(self, "stack"):
                 return
-            report = check_conservation(self.stack.all_items(), self.clock.now())
+            report = self.stack.ledger(self.clock.now())
             assert report.granted == self.granted
             assert report.ok, (report.difference, report.problems)
 

@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.core.clock import SystemClock
-from chalicelib.payments.ledger import check_conservation
-from tests.functional.conftest import BANK
+from tests.support import drive
 from tests.support.local_api import http_json, serve_app
 from tests.support.stack import Stack
 
@@ -26,13 +25,12 @@ def base(stack: Stack) -> Iterator[str]:
 
 
 def _merchant(stack: Stack, name: str = "女川商店") -> str:
-    reg = stack.container.merchants.register(name_ja=name, name_en="ONAGAWA SHOTEN", mcc=None, bank=BANK)
+    reg = drive.register(stack.container, name_ja=name)
     return reg.merchant.merchant_id
 
 
 def _grant(stack: Stack, consumer: str, points: int) -> None:
-    svc = stack.container.grants
-    svc.grant(svc.command(consumer_id=consumer, points=points, expires_on="2026-12-31"))
+    drive.grant(stack.container, consumer, points, "2026-12-31")
 
 
 def _pay(base: str, token: str, merchant_id: str, amount: int, key: str) -> tuple[int, object]:
@@ -52,7 +50,7 @@ def test_fifty_simultaneous_payments_never_overdraw(stack: Stack, base: str) -> 
     assert all(body["error"]["code"] == "insufficient_points" for status, body in results  # type: ignore[index]
                if status == 409)
     assert stack.container.payments.wallet("C-RACE").balance(stack.container.clock.now()) == 0
-    report = check_conservation(stack.all_items(), stack.container.clock.now())
+    report = stack.ledger(stack.container.clock.now())
     assert report.ok, report
 
 

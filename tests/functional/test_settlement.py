@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import urllib.request
-import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from app import app
 from chalicelib import bootstrap
 from chalicelib.core.clock import JST, FixedClock
-from chalicelib.payments.service import PayCommand
-from chalicelib.settlement.periods import Period
-from chalicelib.settlement.service import PayoutWriter
-from tests.functional.conftest import BANK
+from chalicelib.core.periods import Period
+from chalicelib.settlement.dynamo import DynamoSettlementRepository
+from chalicelib.settlement.model import Payout
+from tests.support import drive
 from tests.support.api import Api
 from tests.support.local_api import http_json, serve_app
 from tests.support.stack import Stack, build_stack
@@ -37,20 +37,18 @@ def ledger(engine: Any, keys_dir: Any) -> Any:
     clock = FixedClock(at("2026-10-01 08:00"))
     stack = build_stack(engine, keys_dir, clock=clock, extra_env={"SETTLEMENT_START_PERIOD": START})
     c = stack.container
-    c.grants.grant(c.grants.command(consumer_id="C-1", points=1_000_000, expires_on="2027-12-31"))
+    drive.grant(c, "C-1", 1_000_000, "2027-12-31")
     yield stack, clock
     bootstrap.override(None)
 
 
 def shop(stack: Stack, name: str = "女川商店") -> str:
-    return stack.container.merchants.register(name_ja=name, name_en="SHOP", mcc=None, bank=BANK).merchant.merchant_id
+    return drive.register(stack.container, name_ja=name, name_en="SHOP").merchant.merchant_id
 
 
 def sell(stack: Stack, clock: FixedClock, when: dt.datetime, mid: str, amount: int) -> str:
     clock.set(when)
-    body = stack.container.payments.pay(PayCommand(consumer_id="C-1", idempotency_key=uuid.uuid4().hex, amount=amount,
-                                                   merchant_id=mid, request_body={"k": uuid.uuid4().hex})).body
-    return str(body["payment_id"])
+    return str(drive.pay(stack.container, "C-1", mid, amount)["payment_id"])
 
 
 def cancel(stack: Stack, clock: FixedClock, when: dt.datetime, mid: str, pid: str) -> None:
@@ -59,7 +57,7 @@ def cancel(stack: Stack, clock: FixedClock, when: dt.datetime, mid: str, pid: st
 
 
 def payouts(stack: Stack, period_id: str) -> dict[str, dict[str, Any]]:
-    return {p["merchant_id"]: p for p in stack.container.settlement.payouts(period_id)}
+    return {p.merchant_id: dataclasses.asdict(p) for p in stack.container.payouts.payouts(period_id)}
 
 
 def test_cancel_after_close_is_a_deduction_and_debt_carries(ledger: Any) -> None:
@@ -68,21 +66,21 @@ def test_cancel_after_close_is_a_deduction_and_debt_carries(ledger: Any) -> None
     p1 = sell(stack, clock, at("2026-10-05 10:00"), a, 1000)
     sell(stack, clock, at("2026-10-15 23:59"), a, 500)
     clock.set(at("2026-10-16 00:10"))
-    assert [r.period_id for r in stack.container.settlement.close_due()] == ["2026-10-1"]
+    assert [r.period_id for r in stack.container.closing.close_due()] == ["2026-10-1"]
     first = payouts(stack, "2026-10-1")[a]
     assert (first["payout"], first["carry_out"], first["status"]) == (1500, 0, "scheduled")
-    assert first["transfer_date"] == "2026-10-30"  # 10-31 is a Saturday: previous business day
+    assert first["transfer_date"].isoformat() == "2026-10-30"  # 10-31 is a Saturday: previous business day
     cancel(stack, clock, at("2026-10-20 10:00"), a, p1)  # the sale was paid in 10-1: deduction in 10-2
     sell(stack, clock, at("2026-10-25 10:00"), a, 300)
     clock.set(at("2026-11-01 00:06"))
-    stack.container.settlement.close_due()
+    stack.container.closing.close_due()
     second = payouts(stack, "2026-10-2")[a]
     assert (second["sales_points"], second["cancel_points"], second["net"], second["payout"], second["carry_out"]) == \
         (300, 1000, -700, 0, -700)
     assert second["status"] == "carried"
     sell(stack, clock, at("2026-11-03 10:00"), a, 900)
     clock.set(at("2026-11-16 00:06"))
-    stack.container.settlement.close_due()
+    stack.container.closing.close_due()
     third = payouts(stack, "2026-11-1")[a]
     assert (third["carried_in"], third["payout"], third["carry_out"]) == (-700, 200, 0)
 
@@ -93,7 +91,7 @@ def test_sale_and_cancel_in_one_period_net_to_zero(ledger: Any) -> None:
     pid = sell(stack, clock, at("2026-10-03 10:00"), a, 800)
     cancel(stack, clock, at("2026-10-03 10:05"), a, pid)
     clock.set(at("2026-10-16 00:10"))
-    stack.container.settlement.close_due()
+    stack.container.closing.close_due()
     line = payouts(stack, "2026-10-1")[a]
     assert (line["sales_points"], line["cancel_points"], line["payout"], line["carry_out"]) == (800, 800, 0, 0)
 
@@ -105,7 +103,7 @@ def test_sale_and_cancel_in_one_period_net_to_zero(ledger: Any) -> None:
 def test_grace_is_respected_with_a_fixed_clock(ledger: Any, now: str, due: bool) -> None:
     stack, clock = ledger
     clock.set(dt.datetime.strptime(now, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=JST))
-    closed = [r.period_id for r in stack.container.settlement.close_due()]
+    closed = [r.period_id for r in stack.container.closing.close_due()]
     assert closed == (["2026-10-1"] if due else [])
 
 
@@ -116,7 +114,7 @@ def test_an_event_stamped_before_the_end_commits_before_the_close(ledger: Any) -
     sell(stack, clock, dt.datetime(2026, 10, 15, 23, 59, 59, 999000, tzinfo=JST), a, 77)
     sell(stack, clock, at("2026-10-16 00:00"), a, 11)
     clock.set(at("2026-10-16 00:05"))
-    stack.container.settlement.close_due()
+    stack.container.closing.close_due()
     assert payouts(stack, "2026-10-1")[a]["sales_points"] == 77
 
 
@@ -126,22 +124,23 @@ def test_catch_up_after_missed_runs_closes_in_order(ledger: Any) -> None:
     sell(stack, clock, at("2026-10-10 10:00"), a, 100)
     sell(stack, clock, at("2026-11-10 10:00"), a, 200)
     clock.set(at("2026-12-01 09:00"))
-    assert [r.period_id for r in stack.container.settlement.close_due()] == [
+    assert [r.period_id for r in stack.container.closing.close_due()] == [
         "2026-10-1", "2026-10-2", "2026-11-1", "2026-11-2"]
-    assert stack.container.settlement.close_due() == []
+    assert stack.container.closing.close_due() == []
     assert payouts(stack, "2026-11-1")[a]["payout"] == 200
 
 
-class CrashingWriter(PayoutWriter):
-    def __init__(self, table: Any, after: int) -> None:
-        super().__init__(table)
+class CrashingRepository(DynamoSettlementRepository):
+    """The real repository, failing (as a crash would) after writing ``after`` payouts."""
+
+    def __init__(self, after: int) -> None:
         self.left = after
 
-    def put(self, item: dict[str, Any]) -> dict[str, Any] | None:
+    def add_payout(self, payout: Payout) -> Payout | None:
         if self.left == 0:
             raise RuntimeError("injected crash")
         self.left -= 1
-        return super().put(item)
+        return super().add_payout(payout)
 
 
 def test_crash_half_way_then_rerun_gives_one_payout_each(ledger: Any) -> None:
@@ -150,14 +149,14 @@ def test_crash_half_way_then_rerun_gives_one_payout_each(ledger: Any) -> None:
     for i, mid in enumerate(shops):
         sell(stack, clock, at("2026-10-05 10:00") + dt.timedelta(minutes=i), mid, 100 * (i + 1))
     clock.set(at("2026-10-16 01:00"))
-    svc = stack.container.settlement
-    good_writer = svc.writer
-    svc.writer = CrashingWriter(stack.container.table, after=2)
+    svc = stack.container.closing
+    good_repo = svc.repo
+    svc.repo = CrashingRepository(after=2)
     with pytest.raises(RuntimeError):
         svc.close("2026-10-1")
     assert len(payouts(stack, "2026-10-1")) == 2
-    assert svc.period_item(Period.parse("2026-10-1"))["state"] == "closing"  # type: ignore[index]
-    svc.writer = good_writer
+    assert good_repo.period("2026-10-1").state == "closing"  # type: ignore[union-attr]
+    svc.repo = good_repo
     result = svc.close_due()[0]
     lines = payouts(stack, "2026-10-1")
     assert sorted(lines) == sorted(shops) and result.payout_total == sum(100 * (i + 1) for i in range(6))
@@ -272,7 +271,7 @@ def test_sales_minus_cancellations_equal_payouts_plus_carry(engine: Any, keys_di
     clock = FixedClock(at("2026-10-01 00:00"))
     stack = build_stack(engine, keys_dir, clock=clock, extra_env={"SETTLEMENT_START_PERIOD": START})
     c = stack.container
-    c.grants.grant(c.grants.command(consumer_id="C-1", points=1_000_000, expires_on="2027-12-31"))
+    drive.grant(c, "C-1", 1_000_000, "2027-12-31")
     shops = [shop(stack, f"店{i}") for i in range(3)]
     base = at("2026-10-01 00:00")
     events = sorted(
@@ -290,12 +289,11 @@ def test_sales_minus_cancellations_equal_payouts_plus_carry(engine: Any, keys_di
     last = base + dt.timedelta(days=120)
     for k in range(1, closes + 1):
         clock.set(base + (last - base) * k / closes)
-        c.settlement.close_due()
-    closed = {p for p in (Period.parse(x["period_id"]) for x in c.settlement.periods(12)
-                          if x["state"] == "closed")}
+        c.closing.close_due()
+    closed = {Period.parse(x.period_id) for x in c.closing.periods(12) if x.state == "closed"}
     ledger_sum: dict[str, int] = defaultdict(int)
     for when, kind, _, s, amt in events:
-        from chalicelib.settlement.periods import period_of
+        from chalicelib.core.periods import period_of
 
         if period_of(when) in closed:
             ledger_sum[shops[s]] += amt if kind == "sale" else -amt

@@ -8,6 +8,8 @@ from typing import Any
 
 from chalice.test import Client
 
+from tests.support.conformance import Conformance
+
 
 @dataclasses.dataclass
 class Reply:
@@ -23,7 +25,23 @@ class Reply:
         return None
 
 
+_conformance: Conformance | None = None
+
+
+def conformance() -> Conformance:
+    """Built once from the document the app serves on the local stage."""
+    global _conformance
+    if _conformance is None:
+        from chalicelib import bootstrap
+        from chalicelib.http.openapi import document
+
+        _conformance = Conformance(document(bootstrap.container().settings))
+    return _conformance
+
+
 class Api:
+    """Calls the app in-process; every answer is checked against the OpenAPI document."""
+
     def __init__(self, client: Client) -> None:
         self.client = client
 
@@ -49,6 +67,7 @@ class Api:
         parsed: Any = resp.body
         if "json" in content_type and resp.body:
             parsed = json.loads(resp.body)
+        conformance().check(method, path, resp.status_code, content_type, parsed)
         return Reply(resp.status_code, parsed, dict(resp.headers), resp.body)
 
     def get(self, path: str, **kw: Any) -> Reply:

@@ -48,20 +48,22 @@ class Stack:
     container: bootstrap.Container
     keys_dir: Path
 
-    @property
-    def table(self) -> Any:
-        return self.container.table
-
     def consumer_token(self, consumer_id: str, *, now: dt.datetime | None = None, ttl: int = 3600) -> str:
         return dev_issuer.issue_token(
             self.settings.dev_issuer_key_path, consumer_id=consumer_id, issuer=ISSUER, audience=AUDIENCE,
             now=now or dt.datetime.now(dt.UTC), ttl_seconds=ttl,
         )
 
-    def all_items(self) -> list[dict[str, Any]]:
-        from chalicelib.store.codec import decode_item
+    def ledger(self, now: dt.datetime | None = None) -> Any:
+        """The conservation check over everything stored."""
+        from chalicelib.payments.ledger import check_conservation
 
-        client = self.container.dynamodb
+        return check_conservation(self.container.payment_repo.ledger_snapshot(), now or self.container.clock.now())
+
+    def all_items(self) -> list[dict[str, Any]]:
+        """Every stored item as plain values (numbers as int), straight from the table."""
+        self.container.store_binding  # noqa: B018
+        client = store_client()
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"TableName": TABLE}
         while True:
@@ -84,3 +86,26 @@ def build_stack(engine: LocalEngine, keys_dir: Path, clock: Clock | None = None,
         dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)))
     bootstrap.override(container)
     return Stack(engine=engine, settings=settings, container=container, keys_dir=keys_dir)
+
+
+def store_client() -> Any:
+    from chalicelib.store.connection import client
+
+    return client()
+
+
+def _value(av: dict[str, Any]) -> Any:
+    (kind, raw), = av.items()
+    if kind == "N":
+        return int(raw)
+    if kind == "M":
+        return {k: _value(v) for k, v in raw.items()}
+    if kind == "L":
+        return [_value(v) for v in raw]
+    if kind == "NULL":
+        return None
+    return raw
+
+
+def decode_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _value(v) for k, v in item.items()}

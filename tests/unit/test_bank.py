@@ -1,4 +1,5 @@
-"""Merchant bank account validation at registration."""
+"""Merchant bank account validation at registration: the request body's declaration checks the
+shapes, :func:`bank_account` converts and checks the holder name."""
 
 from __future__ import annotations
 
@@ -7,7 +8,20 @@ from typing import Any
 import pytest
 
 from chalicelib.core.errors import InvalidRequest
-from chalicelib.settlement.bank import BankAccount, parse_bank_account
+from chalicelib.http.bodies import decode_json
+from chalicelib.http.routes.merchants import RegisterBody
+from chalicelib.merchants.bank import BankAccount, bank_account
+
+
+def parse_bank_account(raw: object) -> BankAccount:
+    """What registration does with the ``bank`` member of its body."""
+    import json
+
+    body = decode_json(json.dumps({"name_ja": "店", "name_en": "SHOP", "bank": raw}), "application/json",
+                       RegisterBody)
+    b = body.bank
+    return bank_account(bank_code=b.bank_code, branch_code=b.branch_code, account_type=b.account_type,
+                        account_number=b.account_number, holder_kana=b.holder_kana)
 
 
 def valid(**overrides: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.core.clock import UTC
+from chalicelib.core.periods import Period
 from chalicelib.settlement.business_days import (
     adjust,
     is_bank_holiday,
@@ -17,7 +18,6 @@ from chalicelib.settlement.business_days import (
     scheduled_transfer_day,
     transfer_date,
 )
-from chalicelib.settlement.periods import Period
 
 D = dt.date
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)

@@ -8,9 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.payments.model import LedgerEvent
 from chalicelib.settlement.calculation import aggregate, payout_lines
 
 DAY = dt.date(2026, 11, 30)
+AT = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+
+
+def event(kind: str, amount: int) -> LedgerEvent:
+    return LedgerEvent(kind, "P", "M", amount, AT)
 
 
 @pytest.mark.parametrize(
@@ -25,8 +31,7 @@ DAY = dt.date(2026, 11, 30)
     ],
 )
 def test_net_payout_and_carry(sales: int, cancels: int, carried: int, payout: int, carry_out: int) -> None:
-    events = ([{"merchant_id": "M", "kind": "sale", "amount": sales}] if sales else []) + (
-        [{"merchant_id": "M", "kind": "cancel", "amount": cancels}] if cancels else [])
+    events = ([event("sale", sales)] if sales else []) + ([event("cancel", cancels)] if cancels else [])
     (line,) = payout_lines("2026-11-2", aggregate(events), {"M": carried} if carried else {}, DAY)
     assert (line.payout, line.carry_out, line.net) == (payout, carry_out, sales - cancels + carried)
     assert line.status == ("scheduled" if payout else "carried")
@@ -47,7 +52,7 @@ def test_over_consecutive_periods_net_equals_payouts_plus_final_carry(periods: l
     paid = 0
     net_total = 0
     for i, events in enumerate(periods):
-        items = [{"merchant_id": "M", "kind": "sale" if is_sale else "cancel", "amount": amt}
+        items = [event("sale" if is_sale else "cancel", amt)
                  for is_sale, amt in events]
         net_total += sum(amt if is_sale else -amt for is_sale, amt in events)
         lines = payout_lines(f"p{i}", aggregate(items), carry, DAY)

@@ -13,8 +13,9 @@ import pytest
 
 from chalicelib.console.export import HEADERS, csv_cells
 from chalicelib.core.clock import UTC
-from chalicelib.payments.records import Payment
-from chalicelib.store.s3 import SpoolingUpload, neutralise, write_csv
+from chalicelib.payments.model import Payment
+from chalicelib.store.files import neutralise
+from chalicelib.store.s3 import SpoolingUpload, write_csv
 
 
 class FakeS3:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.core.clock import JST, UTC
-from chalicelib.settlement.periods import (
+from chalicelib.core.periods import (
     Period,
     due_periods,
     period_of,

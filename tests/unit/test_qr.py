@@ -9,7 +9,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.core.errors import InvalidQR
-from chalicelib.payments.qr import (
+from chalicelib.merchants.qr import (
     DEFAULT_GUID,
     MAX_PAYLOAD_CHARS,
     MerchantQR,

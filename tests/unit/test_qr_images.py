@@ -12,8 +12,8 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from chalicelib.payments.qr import MerchantQR, encode_merchant_qr
-from chalicelib.payments.qr_images import (
+from chalicelib.merchants.qr import MerchantQR, encode_merchant_qr
+from chalicelib.merchants.qr_images import (
     REISSUE_NOTE,
     qr_letter_html,
     qr_png,

@@ -1,0 +1,27 @@
+"""Structured logs and metrics for every request (Powertools), shared by the HTTP edge."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+logger = Logger(service="onagawa-points")
+metrics = Metrics(namespace="OnagawaPoints", service="onagawa-points")
+
+
+def metrics_error(code: str) -> None:
+    if not is_metrics_disabled():
+        metrics.add_metric(name=f"Error_{code}", unit=MetricUnit.Count, value=1)
+
+
+def metrics_latency(elapsed_ms: float) -> None:
+    # When metrics are disabled (local stage, tests) nothing is added: Powertools would otherwise
+    # keep the values and print them itself once a metric holds 100 of them.
+    if is_metrics_disabled():
+        return
+    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    try:
+        metrics.flush_metrics(raise_on_empty_metrics=False)
+    except Exception:  # metrics must never break a response
+        logger.warning("metrics flush failed")

@@ -1,0 +1,164 @@
+"""Merchant console API: who am I, history, one payment, cancel, CSV export, daily sales, contact."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from chalicelib.console.history import STATUS_LABEL, Totals
+from chalicelib.console.ranges import parse_range
+from chalicelib.core.clock import jst_iso
+from chalicelib.core.errors import AlreadyCancelled, CancelWindowExpired
+from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.http.routes.payments import PaymentOut, payment_fields
+from chalicelib.http.routing import Ctx, Routes
+from chalicelib.http.schemas import Link, Points
+from chalicelib.payments.model import Payment
+
+routes = Routes(__name__)
+MERCHANT = ["merchant"]
+
+RangeFrom = Annotated[str, Meta(max_length=20, description="JST, to the minute (2026-11-01T09:00) or a date; "
+                                                          "default today")]
+RangeTo = Annotated[str, Meta(max_length=20, description="JST, to the minute, inclusive of its whole minute")]
+
+
+class RangeQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    from_: RangeFrom | None = msgspec.field(default=None, name="from")
+    to: RangeTo | None = None
+
+
+class HistoryQuery(RangeQuery, frozen=True, forbid_unknown_fields=True):
+    cursor: Annotated[str, Meta(max_length=2048)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=200)] | None = None
+
+
+class HistoryRow(PaymentOut, kw_only=True):
+    name_en: str
+    status_label: str
+
+
+class TotalsOut(msgspec.Struct, kw_only=True):
+    completed_count: int
+    completed_points: Points
+    cancelled_count: int
+    cancelled_points: Points
+
+
+class HistoryOut(TotalsOut, kw_only=True):
+    items: list[HistoryRow]
+    next_cursor: str | None
+    from_: str = msgspec.field(name="from")
+    to: str
+
+
+class CancelBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    confirm_payment_id: Annotated[str, Meta(min_length=1, max_length=32, description="the 決済ID, typed again")]
+
+
+class ExportBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    from_: RangeFrom | None = msgspec.field(default=None, name="from")
+    to: RangeTo | None = None
+
+
+class ExportOut(Link, kw_only=True):
+    from_: str = msgspec.field(name="from")
+    to: str
+
+
+class DayOut(TotalsOut, kw_only=True):
+    date: str
+
+
+class DailyOut(msgspec.Struct, kw_only=True):
+    days: list[DayOut]
+    from_: str = msgspec.field(name="from")
+    to: str
+
+
+class ContactOut(msgspec.Struct):
+    merchant_phone: str
+    consumer_phone: str
+    hours: str
+    merchant_label: str
+    consumer_label: str
+
+
+class MeOut(msgspec.Struct):
+    merchant_id: str
+    name_ja: str
+    name_en: str
+    login_id: str
+    status: str
+
+
+def history_row(p: Payment) -> HistoryRow:
+    return HistoryRow(**payment_fields(p), name_en=p.name_en, status_label=STATUS_LABEL[p.status])  # type: ignore[arg-type]
+
+
+def totals_fields(t: Totals) -> dict[str, int]:
+    return t.as_dict()
+
+
+@routes.route("/v1/merchant/me", summary="ログイン中の店舗", roles=MERCHANT, response=MeOut)
+def merchant_me(ctx: Ctx) -> MeOut:
+    m = ctx.container.merchants.get(ctx.merchant_id)
+    return MeOut(merchant_id=m.merchant_id, name_ja=m.name_ja, name_en=m.name_en, login_id=ctx.me.subject,
+                 status=m.status)
+
+
+@routes.route("/v1/merchant/transactions", summary="取引履歴(分単位の期間、件数と合計)", roles=MERCHANT,
+              query=HistoryQuery, response=HistoryOut)
+def merchant_transactions(ctx: Ctx, query: HistoryQuery) -> HistoryOut:
+    c = ctx.container
+    mid = ctx.merchant_id
+    rng = parse_range(query.from_, query.to, c.clock.now())
+    scope = f"merchant-tx|{mid}|{rng.start.isoformat()}|{rng.end.isoformat()}"
+    cursor = decode_cursor(c.settings.session_secret, scope, query.cursor)
+    page = c.history.page(mid, rng, limit=query.limit or 50, cursor=cursor)
+    return HistoryOut(items=[history_row(p) for p in page.rows],
+                      next_cursor=encode_cursor(c.settings.session_secret, scope, page.cursor),
+                      from_=rng.from_label, to=rng.to_label, **totals_fields(page.totals))
+
+
+@routes.route("/v1/merchant/payments/{payment_id}", summary="取引情報(自店の決済1件)", roles=MERCHANT,
+              response=HistoryRow)
+def merchant_payment(ctx: Ctx, payment_id: str) -> HistoryRow:
+    return history_row(ctx.container.cancels.merchant_payment(ctx.merchant_id, payment_id))
+
+
+@routes.route("/v1/merchant/payments/{payment_id}/cancel", "POST", summary="取消(決済IDの確認つき)", roles=MERCHANT,
+              body=CancelBody, response=HistoryRow, errors=[AlreadyCancelled, CancelWindowExpired])
+def merchant_cancel(ctx: Ctx, payment_id: str, body: CancelBody) -> HistoryRow:
+    cancelled = ctx.container.cancels.cancel(merchant_id=ctx.merchant_id, payment_id=payment_id,
+                                             confirm_payment_id=body.confirm_payment_id, by=ctx.me.subject)
+    return history_row(cancelled)
+
+
+@routes.route("/v1/merchant/exports", "POST", summary="CSV形式でエクスポート", roles=MERCHANT, status=201,
+              body=ExportBody, response=ExportOut)
+def merchant_export(ctx: Ctx, body: ExportBody) -> ExportOut:
+    c = ctx.container
+    rng = parse_range(body.from_, body.to, c.clock.now())
+    result = c.exports.export(ctx.merchant_id, rng)
+    return ExportOut(url=result.url, expires_at=jst_iso(result.expires_at), rows=result.rows,
+                     filename=result.filename, from_=rng.from_label, to=rng.to_label)
+
+
+@routes.route("/v1/merchant/sales/daily", summary="日別売上(グラフ用)", roles=MERCHANT, query=RangeQuery,
+              response=DailyOut)
+def merchant_daily_sales(ctx: Ctx, query: RangeQuery) -> DailyOut:
+    c = ctx.container
+    rng = parse_range(query.from_, query.to, c.clock.now())
+    days = [DayOut(date=d.day.isoformat(), **totals_fields(d.totals)) for d in c.history.daily(ctx.merchant_id, rng)]
+    return DailyOut(days=days, from_=rng.from_label, to=rng.to_label)
+
+
+@routes.route("/v1/merchant/contact", summary="お問い合わせ先", roles=MERCHANT, response=ContactOut)
+def merchant_contact(ctx: Ctx) -> ContactOut:
+    s = ctx.container.settings
+    return ContactOut(merchant_phone=s.contact_merchant_phone, consumer_phone=s.contact_consumer_phone,
+                      hours=s.contact_hours, merchant_label="加盟店専用お問い合わせ窓口",
+                      consumer_label="利用者向けお問い合わせ窓口")

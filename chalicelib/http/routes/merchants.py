@@ -1,0 +1,179 @@
+"""Operator routes for merchants: register, list, QR images, printable letter, status, password."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from chalice.app import Response
+from msgspec import Meta
+
+from chalicelib.core.clock import jst_iso
+from chalicelib.core.errors import InvalidRequest
+from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.http.routing import Ctx, Routes
+from chalicelib.http.schemas import JstTime, PageQuery
+from chalicelib.merchants.bank import bank_account
+from chalicelib.merchants.model import ACTIVE, SUSPENDED, Merchant
+
+routes = Routes(__name__)
+OPERATOR = ["operator"]
+
+
+class BankBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    bank_code: Annotated[str, Meta(pattern=r"^[0-9]{4}$", description="金融機関コード(4桁)")]
+    branch_code: Annotated[str, Meta(pattern=r"^[0-9]{3}$", description="支店コード(3桁)")]
+    account_type: Annotated[Literal[1, 2, 4], Meta(description="1 普通 / 2 当座 / 4 貯蓄")]
+    account_number: Annotated[str, Meta(pattern=r"^[0-9]{7}$", description="口座番号(7桁)")]
+    holder_kana: Annotated[str, Meta(min_length=1, max_length=60,
+                                     description="口座名義(カナ)。全角・ひらがなは半角カナに変換して保存")]
+
+
+class RegisterBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name_ja: Annotated[str, Meta(min_length=1, max_length=25, description="店名(QRに載る)")]
+    name_en: Annotated[str, Meta(min_length=1, max_length=25, description="英字店名(ASCII、QRに載る)")]
+    bank: BankBody
+    mcc: Annotated[str, Meta(pattern=r"^[0-9]{4}$", description="業種コード(MCC)")] | None = None
+
+
+class BankOut(msgspec.Struct):
+    bank_code: str
+    branch_code: str
+    account_type: int
+    account_number: str
+    holder_kana: str
+
+
+class MerchantOut(msgspec.Struct):
+    merchant_id: str
+    name_ja: str
+    name_en: str
+    mcc: str
+    city: str
+    status: Literal["active", "suspended"]
+    login_id: str
+    bank: BankOut
+    created_at: JstTime
+    qr_payload: str | None = None
+
+
+class Registered(MerchantOut, kw_only=True):
+    initial_password: str
+
+
+class MerchantList(msgspec.Struct):
+    items: list[MerchantOut]
+    next_cursor: str | None
+
+
+class PasswordReset(MerchantOut, kw_only=True):
+    initial_password: str
+
+
+class LetterBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    initial_password: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+def merchant_out(m: Merchant, qr_payload: str | None = None) -> MerchantOut:
+    b = m.bank
+    return MerchantOut(merchant_id=m.merchant_id, name_ja=m.name_ja, name_en=m.name_en, mcc=m.mcc, city=m.city,
+                       status="active" if m.active else "suspended", login_id=m.login_id,
+                       bank=BankOut(b.bank_code, b.branch_code, b.account_type, b.account_number, b.holder_kana),
+                       created_at=jst_iso(m.created_at), qr_payload=qr_payload)
+
+
+@routes.route("/v1/admin/merchants", "POST", summary="店舗を登録", roles=OPERATOR, status=201, body=RegisterBody,
+              response=Registered)
+def register_merchant(ctx: Ctx, body: RegisterBody) -> Registered:
+    b = body.bank
+    bank = bank_account(bank_code=b.bank_code, branch_code=b.branch_code, account_type=b.account_type,
+                        account_number=b.account_number, holder_kana=b.holder_kana)
+    reg = ctx.container.merchants.register(name_ja=body.name_ja, name_en=body.name_en, mcc=body.mcc, bank=bank)
+    out = merchant_out(reg.merchant, reg.qr_payload)
+    return Registered(**msgspec.structs.asdict(out), initial_password=reg.initial_password)
+
+
+@routes.route("/v1/admin/merchants", summary="店舗一覧", roles=OPERATOR, query=PageQuery, response=MerchantList)
+def list_merchants(ctx: Ctx, query: PageQuery) -> MerchantList:
+    secret = ctx.container.settings.session_secret
+    after = decode_cursor(secret, "admin-merchants", query.cursor)
+    items, last = ctx.container.merchants.repo.page(limit=query.limit or 100, after=after)
+    return MerchantList(items=[merchant_out(m) for m in items],
+                        next_cursor=encode_cursor(secret, "admin-merchants", last))
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}", summary="店舗の詳細", roles=OPERATOR, response=MerchantOut)
+def get_merchant(ctx: Ctx, merchant_id: str) -> MerchantOut:
+    service = ctx.container.merchants
+    merchant = service.get(merchant_id)
+    return merchant_out(merchant, service.qr_payload(merchant))
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/qr.png", summary="店舗QRコード(PNG)", roles=OPERATOR,
+              response="image/png")
+def merchant_qr_png(ctx: Ctx, merchant_id: str) -> Response:
+    from chalicelib.merchants.qr_images import qr_png
+
+    service = ctx.container.merchants
+    return Response(body=qr_png(service.qr_payload(service.get(merchant_id))), status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": "private, max-age=300"})
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/qr.svg", summary="店舗QRコード(SVG)", roles=OPERATOR,
+              response="image/svg+xml")
+def merchant_qr_svg(ctx: Ctx, merchant_id: str) -> Response:
+    from chalicelib.merchants.qr_images import qr_svg
+
+    service = ctx.container.merchants
+    return Response(body=qr_svg(service.qr_payload(service.get(merchant_id))).decode("utf-8"), status_code=200,
+                    headers={"Content-Type": "image/svg+xml; charset=utf-8", "Cache-Control": "private, max-age=300"})
+
+
+def _letter(ctx: Ctx, merchant_id: str, password: str | None) -> Response:
+    from chalicelib.merchants.qr_images import qr_letter_html
+
+    service = ctx.container.merchants
+    merchant = service.get(merchant_id)
+    settings = ctx.container.settings
+    base = settings.public_base_url or f"http://{ctx.header('host') or '127.0.0.1:8000'}"
+    html = qr_letter_html(
+        payload=service.qr_payload(merchant), name_ja=merchant.name_ja, name_en=merchant.name_en,
+        merchant_id=merchant.merchant_id, login_id=merchant.login_id, initial_password=password,
+        console_url=f"{base}/console/", contact_phone=settings.contact_merchant_phone,
+    )
+    return Response(body=html, status_code=200,
+                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/letter", summary="印刷用の案内状(HTML)", roles=OPERATOR,
+              response="text/html")
+def merchant_letter(ctx: Ctx, merchant_id: str) -> Response:
+    return _letter(ctx, merchant_id, None)
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/letter", "POST", roles=OPERATOR, body=LetterBody,
+              response="text/html",
+              summary="印刷用の案内状(HTML)。発行直後の初期パスワードを印字(保存されるのはハッシュだけのため)")
+def merchant_letter_with_password(ctx: Ctx, merchant_id: str, body: LetterBody) -> Response:
+    if not body.initial_password.isprintable():
+        raise InvalidRequest("initial_password に使えない文字が含まれています。", param="initial_password")
+    return _letter(ctx, merchant_id, body.initial_password)
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/suspend", "POST", summary="店舗の利用停止", roles=OPERATOR,
+              response=MerchantOut)
+def suspend_merchant(ctx: Ctx, merchant_id: str) -> MerchantOut:
+    return merchant_out(ctx.container.merchants.set_status(merchant_id, SUSPENDED))
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/reactivate", "POST", summary="店舗の利用再開", roles=OPERATOR,
+              response=MerchantOut)
+def reactivate_merchant(ctx: Ctx, merchant_id: str) -> MerchantOut:
+    return merchant_out(ctx.container.merchants.set_status(merchant_id, ACTIVE))
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/reset-password", "POST", summary="店舗ログインのパスワード再発行",
+              roles=OPERATOR, response=PasswordReset)
+def reset_merchant_password(ctx: Ctx, merchant_id: str) -> PasswordReset:
+    merchant, password = ctx.container.merchants.reset_password(merchant_id)
+    return PasswordReset(**msgspec.structs.asdict(merchant_out(merchant)), initial_password=password)

@@ -1,0 +1,42 @@
+"""Requests that change money, declared once: each Struct decodes a JSON body strictly (points
+only as JSON integers, unknown fields refused) and is the schema the API documents for it.
+
+Rules a JSON Schema cannot say (an expiry not in the past, a configurable maximum) are checked by
+the services, which raise ``InvalidRequest`` naming the same field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+CONSUMER_ID_MAX = 64
+MAX_GRANT_POINTS = 1_000_000
+
+# No "#" (it separates key parts), no control characters, no spaces at either end.
+CONSUMER_ID_PATTERN = r"^[^#\s\x00-\x1f\x7f]([^#\x00-\x1f\x7f]*[^#\s\x00-\x1f\x7f])?$"
+ConsumerId = Annotated[str, Meta(min_length=1, max_length=CONSUMER_ID_MAX, pattern=CONSUMER_ID_PATTERN,
+                                 description="pseudonymous consumer id (the identity provider's sub)")]
+GrantId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[!-~]+$",
+                              description="idempotency key of the grant (printable ASCII, no spaces)")]
+Points = Annotated[int, Meta(ge=1, description="points (1 point = 1 yen), a JSON integer")]
+
+
+class GrantRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Grant points to one consumer. ``grant_id`` makes it idempotent (generated when absent)."""
+
+    consumer_id: ConsumerId
+    points: Annotated[int, Meta(ge=1, le=MAX_GRANT_POINTS, description="points to add")]
+    expires_on: Annotated[dt.date, Meta(description="last JST day the points can be spent")]
+    grant_id: GrantId | None = None
+
+
+class PaymentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Pay a shop: its scanned QR payload or its merchant id, and the amount."""
+
+    amount: Points
+    qr: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
+    merchant_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None

@@ -1,0 +1,71 @@
+"""Payments, cancellations, grants and idempotency records as the domain sees them.
+
+Invariants (all amounts ``int`` points):
+- A payment's ``shares`` say which lot each of its points came from and add up to its ``amount``;
+  a cancellation returns exactly those shares.
+- A payment is ``completed`` or ``cancelled``; ``cancelled_at`` is set exactly when cancelled.
+- A cancellation is a ledger event of its own (a reversal row), stamped with its own time, never an
+  edit of the sale's amount (SPEC §7: it belongs to the period of its own timestamp).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from chalicelib.payments.wallet import Share
+
+COMPLETED, CANCELLED = "completed", "cancelled"
+
+
+@dataclasses.dataclass(frozen=True)
+class Payment:
+    payment_id: str
+    merchant_id: str
+    consumer_id: str
+    amount: int
+    status: str  # COMPLETED | CANCELLED
+    completed_at: dt.datetime
+    cancelled_at: dt.datetime | None
+    name_ja: str
+    name_en: str
+    shares: tuple[Share, ...]
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == CANCELLED
+
+
+@dataclasses.dataclass(frozen=True)
+class LedgerEvent:
+    """A settlement event: a sale at its payment time or a cancellation at its own time."""
+
+    kind: str  # "sale" | "cancel"
+    payment_id: str
+    merchant_id: str
+    amount: int
+    at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Grant:
+    grant_id: str
+    consumer_id: str
+    points: int
+    expires_on: dt.date
+
+    def same_as(self, other: Grant) -> bool:
+        return (self.consumer_id, self.points, self.expires_on) == (other.consumer_id, other.points, other.expires_on)
+
+
+@dataclasses.dataclass(frozen=True)
+class IdempotencyRecord:
+    """What a payment request answered, kept so that a retry gets the same answer (Stripe-like)."""
+
+    consumer_id: str
+    key: str
+    fingerprint: str
+    status: int
+    response: str  # the JSON body as sent
+    payment_id: str | None
+    created_at: dt.datetime

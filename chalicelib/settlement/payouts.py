@@ -1,0 +1,126 @@
+"""Payouts after the close: the operator's marks, the merchant's 振込履歴, and their files
+(the period report, a payout's detail and the Zengin 総合振込 file) as links that expire.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+from collections.abc import Iterator
+
+from chalicelib.core.clock import Clock, jst_iso
+from chalicelib.core.errors import Conflict, NotFound, WriteRejected
+from chalicelib.merchants.repository import MerchantRepository
+from chalicelib.payments.repository import PaymentRepository
+from chalicelib.settlement import business_days
+from chalicelib.settlement.closing import parse_period
+from chalicelib.settlement.model import AMOUNT_FIELDS, CLOSED, EXPORTED, FAILED, SCHEDULED, Payout
+from chalicelib.settlement.repository import Key, SettlementRepository
+from chalicelib.settlement.zengin import ZenginOriginator, ZenginTransfer, write_zengin
+from chalicelib.store.files import Files, neutralise
+
+REPORT_HEADER = ["期間", "店舗ID", "店舗名", "売上件数", "売上ポイント", "取消件数", "取消ポイント", "前期繰越",
+                 "差引", "振込額", "次期繰越", "振込予定日", "状態"]
+DETAIL_HEADER = ["種別", "日時", "決済ID", "ポイント"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FileLink:
+    url: str
+    expires_at: dt.datetime
+    rows: int
+    filename: str
+    total: int = 0
+
+
+class PayoutService:
+    def __init__(self, repo: SettlementRepository, payments: PaymentRepository, merchants: MerchantRepository,
+                 files: Files, clock: Clock, *, direction: business_days.Direction, url_ttl_seconds: int,
+                 originator: ZenginOriginator) -> None:
+        self.repo = repo
+        self.payments = payments
+        self.merchants = merchants
+        self.files = files
+        self.clock = clock
+        self.direction: business_days.Direction = direction
+        self.url_ttl_seconds = url_ttl_seconds
+        self.originator = originator
+
+    # -- reads --------------------------------------------------------------------------------
+    def payouts(self, period_id: str) -> list[Payout]:
+        return list(self.repo.payouts(parse_period(period_id).id))
+
+    def payout(self, period_id: str, merchant_id: str) -> Payout:
+        payout = self.repo.payout(parse_period(period_id).id, merchant_id)
+        if payout is None:
+            raise NotFound("振込が見つかりません。", param="merchant_id")
+        return payout
+
+    def merchant_payouts(self, merchant_id: str, *, limit: int, after: Key | None) -> tuple[list[Payout], Key | None]:
+        return self.repo.merchant_payouts(merchant_id, limit=limit, after=after)
+
+    # -- payout states ------------------------------------------------------------------------
+    def mark(self, period_id: str, merchant_id: str, status: str) -> Payout:
+        """The operator confirms the bank's answer: ``exported`` -> ``paid`` or ``failed``."""
+        self.payout(period_id, merchant_id)
+        try:
+            return self.repo.set_payout_status(parse_period(period_id).id, merchant_id, status, self.clock.now())
+        except WriteRejected:
+            raise Conflict("振込ファイルに出力済み(exported)の振込だけを更新できます。", param="status") from None
+
+    # -- files --------------------------------------------------------------------------------
+    def _link(self, key: str, filename: str, rows: int, content_type: str = "text/csv; charset=utf-8",
+              total: int = 0) -> FileLink:
+        return FileLink(url=self.files.link(key, filename, self.url_ttl_seconds, content_type),
+                        expires_at=self.clock.now() + dt.timedelta(seconds=self.url_ttl_seconds), rows=rows,
+                        filename=filename, total=total)
+
+    def report(self, period_id: str) -> FileLink:
+        period = parse_period(period_id)
+        rows = ([period.id, p.merchant_id, neutralise(p.name_ja), *(str(getattr(p, f)) for f in AMOUNT_FIELDS),
+                 p.transfer_date.isoformat(), p.status_label] for p in self.repo.payouts(period.id))
+        filename = f"精算報告_{period.id}.csv"
+        key = f"reports/{period.id}/{secrets.token_urlsafe(18)}/{filename}"
+        return self._link(key, filename, self.files.write_csv(key, REPORT_HEADER, rows))
+
+    def detail(self, period_id: str, merchant_id: str) -> FileLink:
+        period = parse_period(period_id)
+        self.payout(period.id, merchant_id)
+
+        def rows() -> Iterator[list[str]]:
+            for e in self.payments.period_events(period.id, merchant_id):
+                sale = e.kind == "sale"
+                yield ["売上" if sale else "取消", jst_iso(e.at), e.payment_id, str(e.amount if sale else -e.amount)]
+
+        filename = f"振込明細_{period.id}_{merchant_id}.csv"
+        key = f"reports/{period.id}/{merchant_id}/{secrets.token_urlsafe(18)}/{filename}"
+        return self._link(key, filename, self.files.write_csv(key, DETAIL_HEADER, rows()))
+
+    def zengin(self, period_id: str) -> FileLink:
+        """The 総合振込 file: this period's unpaid positive payouts and earlier failed ones."""
+        period = parse_period(period_id)
+        record = self.repo.period(period.id)
+        if not record or record.state != CLOSED:
+            raise Conflict("締めの済んでいない期間です。", param="period_id")
+        chosen = [p for p in self.repo.payouts(period.id) if p.status in (SCHEDULED, EXPORTED, FAILED)]
+        chosen += [p for p in self.repo.failed_payouts() if p.period_id != period.id]
+        if not chosen:
+            raise Conflict("振込対象がありません。", param="period_id")
+        banks = {m.merchant_id: m.bank for m in self.merchants.all()}
+        transfers = []
+        for p in chosen:
+            bank = banks[p.merchant_id]
+            transfers.append(ZenginTransfer(
+                bank_code=bank.bank_code, bank_name_kana="", branch_code=bank.branch_code, branch_name_kana="",
+                account_type=bank.account_type, account_number=bank.account_number, holder_kana=bank.holder_kana,
+                amount=p.payout))
+        data = write_zengin(self.originator, transfers, business_days.transfer_date(period, self.direction))
+        filename = f"zengin_{period.id}.txt"
+        key = f"reports/{period.id}/{secrets.token_urlsafe(18)}/{filename}"
+        self.files.put(key, data, "text/plain; charset=shift_jis")
+        now = self.clock.now()
+        for p in chosen:
+            self.repo.mark_exported(p, now)
+        return self._link(key, filename, len(transfers), "text/plain; charset=shift_jis",
+                          total=sum(t.amount for t in transfers))

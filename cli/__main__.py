@@ -1,0 +1,6 @@
+"""``python -m cli``: run the operator CLI."""
+
+from cli.main import run
+
+if __name__ == "__main__":
+    run()

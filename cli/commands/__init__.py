@@ -1,0 +1,1 @@
+"""One module per command group; :mod:`cli.main` adds each group to the root."""

@@ -1,0 +1,211 @@
+"""The same contract, run against the in-memory fakes and the DynamoDB repositories on the local engine.
+
+If a fake drifts from what the table does (a condition it forgets, an order it gets wrong), the
+unit tests that trust it would lie: these tests fail first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.accounts.repository import LoginIdTaken
+from chalicelib.accounts.service import new_account
+from chalicelib.core.clock import JST, UTC
+from chalicelib.core.errors import NotFound, WriteRejected
+from chalicelib.merchants.bank import BankAccount
+from chalicelib.merchants.model import ACTIVE, SUSPENDED, Merchant
+from chalicelib.merchants.repository import MerchantIdTaken
+from chalicelib.payments.model import COMPLETED, Grant, IdempotencyRecord, Payment
+from chalicelib.payments.wallet import Lot, Share, Wallet
+from chalicelib.settlement.model import Payout
+from devstack.engine import LocalEngine
+from tests.support.stack import build_stack
+
+NOW = dt.datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+EXP = dt.datetime(2027, 3, 31, 14, 59, 59, 999000, tzinfo=UTC)
+BANK = BankAccount("0001", "001", 1, "1234567", "ｵﾅｶﾞﾜ")
+
+
+@dataclasses.dataclass
+class Repos:
+    kind: str
+    c: bootstrap.Container
+
+
+@pytest.fixture(params=["fake", "dynamo"])
+def repos(request: pytest.FixtureRequest, engine: LocalEngine, keys_dir: Path) -> Iterator[Repos]:
+    stack = build_stack(engine, keys_dir)
+    container = stack.container
+    if request.param == "fake":
+        container = bootstrap.fake_container(stack.settings, container.clock)
+    yield Repos(request.param, container)
+    bootstrap.override(None)
+
+
+def merchant(mid: str = "M1", status: str = ACTIVE, login: str | None = None) -> tuple[Merchant, Any]:
+    m = Merchant(mid, "女川商店", "SHOP", "5999", "ONAGAWA", status, login or mid.lower(), BANK, NOW)
+    return m, new_account(login_id=m.login_id, role="merchant", password="p" * 10, merchant_id=mid, now=NOW)
+
+
+def payment(pid: str, amount: int, when: dt.datetime = NOW, mid: str = "M1", consumer: str = "C1") -> Payment:
+    return Payment(pid, mid, consumer, amount, COMPLETED, when, None, "女川商店", "SHOP", (Share("G1", EXP, amount),))
+
+
+def record(key: str, pid: str, consumer: str = "C1") -> IdempotencyRecord:
+    return IdempotencyRecord(consumer, key, "fp", 201, '{"ok":true}', pid, NOW)
+
+
+def funded(r: Repos, points: int = 1000) -> Wallet:
+    r.c.payment_repo.commit_grant(Grant("G1", "C1", points, EXP.date()), Lot("G1", EXP, points), NOW)
+    return r.c.payment_repo.wallet("C1")
+
+
+def pay(r: Repos, wallet: Wallet, p: Payment, key: str) -> None:
+    lots = (Lot("G1", EXP, wallet.balance(NOW) - p.amount),)
+    r.c.payment_repo.commit_payment(wallet=wallet, lots=lots, swept_points=0, payment=p,
+                                    record=record(key, p.payment_id, p.consumer_id))
+
+
+# -- payments -------------------------------------------------------------------------------------
+def test_a_payment_commits_everything_and_moves_the_version(repos: Repos) -> None:
+    repos.c.merchant_repo.add(*merchant())
+    wallet = funded(repos)
+    pay(repos, wallet, payment("P1", 300), "k1")
+    after = repos.c.payment_repo.wallet("C1")
+    assert (after.version, after.balance(NOW)) == (wallet.version + 1, 700)
+    assert repos.c.payment_repo.payment("P1") == payment("P1", 300)
+    assert repos.c.payment_repo.idempotency("C1", "k1").payment_id == "P1"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("what", ["wallet", "payment", "merchant", "idempotency"])
+def test_each_payment_condition_rejects_the_whole_transaction(repos: Repos, what: str) -> None:
+    repos.c.merchant_repo.add(*merchant())
+    wallet = funded(repos)
+    pay(repos, wallet, payment("P1", 100), "k1")
+    current = repos.c.payment_repo.wallet("C1")
+    stale = wallet if what == "wallet" else current
+    pid = "P1" if what == "payment" else "P2"
+    key = "k1" if what == "idempotency" else "k2"
+    if what == "merchant":
+        repos.c.merchant_repo.set_status("M1", SUSPENDED, NOW)
+    with pytest.raises(WriteRejected) as caught:
+        pay(repos, stale, payment(pid, 50), key)
+    assert what in caught.value.reasons
+    assert repos.c.payment_repo.wallet("C1") == current
+    assert repos.c.payment_repo.idempotency("C1", "k2") is None
+    assert repos.c.payment_repo.payment("P2") is None
+
+
+def test_cancel_conditions(repos: Repos) -> None:
+    repos.c.merchant_repo.add(*merchant())
+    repos.c.merchant_repo.add(*merchant("M2"))
+    pay(repos, funded(repos), payment("P1", 300), "k1")
+    p = repos.c.payment_repo.payment("P1")
+    assert p is not None
+    refund = (Lot("G1", EXP, 1000),)
+    with pytest.raises(WriteRejected) as other:
+        repos.c.payment_repo.commit_cancel(payment=dataclasses.replace(p, merchant_id="M2"),
+                                           wallet=repos.c.payment_repo.wallet("C1"), lots=refund, to_expired=0,
+                                           now=NOW, by="x")
+    assert "payment" in other.value.reasons
+    repos.c.payment_repo.commit_cancel(payment=p, wallet=repos.c.payment_repo.wallet("C1"), lots=refund,
+                                       to_expired=0, now=NOW, by="m1")
+    cancelled = repos.c.payment_repo.payment("P1")
+    assert cancelled is not None and (cancelled.status, cancelled.cancelled_at) == ("cancelled", NOW)
+    with pytest.raises(WriteRejected) as twice:
+        repos.c.payment_repo.commit_cancel(payment=p, wallet=repos.c.payment_repo.wallet("C1"), lots=refund,
+                                           to_expired=0, now=NOW, by="m1")
+    assert "payment" in twice.value.reasons
+    assert repos.c.payment_repo.wallet("C1").balance(NOW) == 1000
+
+
+def test_a_grant_id_is_used_once(repos: Repos) -> None:
+    funded(repos, 100)
+    with pytest.raises(WriteRejected) as caught:
+        repos.c.payment_repo.commit_grant(Grant("G1", "C1", 100, EXP.date()), Lot("G1", EXP, 100), NOW)
+    assert caught.value.reasons == {"grant"}
+    assert repos.c.payment_repo.wallet("C1").balance(NOW) == 100
+    assert repos.c.payment_repo.grant("G1") == Grant("G1", "C1", 100, EXP.date())
+
+
+def test_history_ranges_are_half_open_and_page_newest_first(repos: Repos) -> None:
+    repos.c.merchant_repo.add(*merchant())
+    wallet = funded(repos, 10_000)
+    base = dt.datetime(2026, 11, 20, 9, 0, tzinfo=JST)
+    for i in range(5):
+        pay(repos, wallet, payment(f"P{i}", 10, base + dt.timedelta(minutes=i)), f"k{i}")
+        wallet = repos.c.payment_repo.wallet("C1")
+    repo = repos.c.payment_repo
+    start, end = base + dt.timedelta(minutes=1), base + dt.timedelta(minutes=4)
+    everything, _ = repo.merchant_payments("M1", start, end, newest_first=True)
+    assert [p.payment_id for p in everything] == ["P3", "P2", "P1"]
+    first, after = repo.merchant_payments("M1", start, end, newest_first=True, limit=2)
+    second, _ = repo.merchant_payments("M1", start, end, newest_first=True, limit=2, after=after)
+    assert [p.payment_id for p in first + second] == ["P3", "P2", "P1"]
+    mine, more = repo.consumer_payments("C1", limit=3, after=None)
+    rest, _ = repo.consumer_payments("C1", limit=3, after=more)
+    assert [p.payment_id for p in mine + rest] == ["P4", "P3", "P2", "P1", "P0"]
+    events = list(repo.period_events("2026-11-2", "M1"))
+    assert [e.payment_id for e in events] == ["P0", "P1", "P2", "P3", "P4"]
+
+
+# -- accounts and merchants -----------------------------------------------------------------------
+def test_login_ids_and_merchant_ids_are_unique(repos: Repos) -> None:
+    repos.c.merchant_repo.add(*merchant("M1", login="shop"))
+    with pytest.raises(MerchantIdTaken):
+        repos.c.merchant_repo.add(*merchant("M1", login="other"))
+    with pytest.raises(LoginIdTaken):
+        repos.c.merchant_repo.add(*merchant("M2", login="SHOP"))  # case does not make a new id
+    assert repos.c.merchant_repo.get("M2") is None and repos.c.account_repo.get("other") is None
+    with pytest.raises(NotFound):
+        repos.c.merchant_repo.set_status("NOPE", SUSPENDED, NOW)
+
+
+def test_merchants_page_in_registration_order(repos: Repos) -> None:
+    for i in range(5):
+        m, owner = merchant(f"M{i}")
+        repos.c.merchant_repo.add(dataclasses.replace(m, created_at=NOW + dt.timedelta(seconds=i)), owner)
+    first, after = repos.c.merchant_repo.page(limit=3, after=None)
+    second, _ = repos.c.merchant_repo.page(limit=3, after=after)
+    assert [m.merchant_id for m in first + second] == [f"M{i}" for i in range(5)]
+
+
+def test_failures_lock_at_the_limit(repos: Repos) -> None:
+    repo = repos.c.account_repo
+    counts = [repo.record_failure("who", NOW, limit=3, lock=dt.timedelta(minutes=15)) for _ in range(3)]
+    assert counts == [1, 2, 3]
+    assert repo.failures("who").locked(NOW) and not repo.failures("who").locked(NOW + dt.timedelta(minutes=16))
+    repo.clear_failures("who")
+    assert repo.failures("who").count == 0
+
+
+# -- settlement -----------------------------------------------------------------------------------
+def test_payouts_are_written_once_and_marked_only_from_exported(repos: Repos) -> None:
+    repo = repos.c.settlement_repo
+    p = Payout("2026-11-1", "M1", "店", 1, 100, 0, 0, 0, 100, 100, 0, dt.date(2026, 11, 30), dt.date(2026, 11, 16),
+               "scheduled", NOW)
+    assert repo.add_payout(p) is None
+    assert repo.add_payout(dataclasses.replace(p, payout=5)) == p
+    with pytest.raises(WriteRejected):
+        repo.set_payout_status("2026-11-1", "M1", "paid", NOW)
+    repo.mark_exported(p, NOW)
+    assert repo.set_payout_status("2026-11-1", "M1", "failed", NOW).status == "failed"
+    assert [f.merchant_id for f in repo.failed_payouts()] == ["M1"]
+    repo.mark_exported(p, NOW)
+    assert list(repo.failed_payouts()) == []
+
+
+def test_the_close_cursor_moves_only_from_what_was_read(repos: Repos) -> None:
+    repo = repos.c.settlement_repo
+    repo.advance_last_closed("2026-10-1", None)
+    with pytest.raises(WriteRejected):
+        repo.advance_last_closed("2026-10-2", None)
+    repo.advance_last_closed("2026-10-2", "2026-10-1")
+    assert repo.last_closed() == "2026-10-2"
