@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: vendor run test lint typecheck unit browser-deps bench bench-payments bench-console bench-settlement clean
+.PHONY: vendor run test lint typecheck unit browser-deps bench bench-payments bench-console bench-settlement bench-coldstart clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,7 +63,7 @@ test: $(STAMP) $(JSQR) browser-deps $(AXE)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-bench: bench-payments bench-console bench-settlement
+bench: bench-coldstart bench-payments bench-console bench-settlement
 
 bench-payments: $(STAMP)
 	$(PY) -m bench.payments
@@ -73,6 +73,9 @@ bench-console: $(STAMP)
 
 bench-settlement: $(STAMP)
 	$(PY) -m bench.settlement
+
+bench-coldstart: $(STAMP)
+	$(PY) -m bench.coldstart
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ from chalice.app import Chalice, Cron
 from chalicelib.http import local_gateway
 from chalicelib.http.edge import install_middleware
 from chalicelib.http.routes import auth, console, merchants, meta, payments, settlement
-from chalicelib.web import pages
+from chalicelib.web import routes as web
 
 app = Chalice(app_name="onagawa-points")
 app.api.binary_types.append("image/png")
@@ -22,7 +22,7 @@ local_gateway.install()
 
 for routes in (auth.routes, merchants.routes, payments.routes, console.routes, settlement.routes, meta.routes):
     app.register_blueprint(routes.blueprint)
-app.register_blueprint(pages.routes)
+app.register_blueprint(web.routes)
 
 
 @app.schedule(Cron(5, 15, "*", "*", "?", "*"), name="close_settlement_periods")

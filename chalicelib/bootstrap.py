@@ -12,28 +12,28 @@ import datetime as dt
 import os
 import threading
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.accounts.consumer_jwt import JwksKeys
-from chalicelib.accounts.repository import AccountRepository
-from chalicelib.accounts.service import AccountService, LoginService
 from chalicelib.config import Settings, get_settings
-from chalicelib.console.export import ExportService
-from chalicelib.console.history import HistoryService
 from chalicelib.core.clock import Clock, SystemClock
-from chalicelib.core.kana import to_zengin_kana
-from chalicelib.core.periods import Period
-from chalicelib.merchants.repository import MerchantRepository
-from chalicelib.merchants.service import MerchantService
-from chalicelib.payments.cancel import CancelService
-from chalicelib.payments.grants import GrantService
-from chalicelib.payments.repository import PaymentRepository
-from chalicelib.payments.service import MerchantNames, PaymentService
-from chalicelib.settlement.closing import ClosingService
-from chalicelib.settlement.payouts import PayoutService
-from chalicelib.settlement.repository import SettlementRepository
-from chalicelib.settlement.zengin import ZenginOriginator
-from chalicelib.store.files import Files
+from chalicelib.store import models as _store_models  # noqa: F401
+
+if TYPE_CHECKING:  # services load on first use: a cold start pays only for what its first route needs
+    from chalicelib.accounts.consumer_jwt import JwksKeys
+    from chalicelib.accounts.repository import AccountRepository
+    from chalicelib.accounts.service import AccountService, LoginService
+    from chalicelib.console.export import ExportService
+    from chalicelib.console.history import HistoryService
+    from chalicelib.merchants.repository import MerchantRepository
+    from chalicelib.merchants.service import MerchantService
+    from chalicelib.payments.cancel import CancelService
+    from chalicelib.payments.grants import GrantService
+    from chalicelib.payments.repository import PaymentRepository
+    from chalicelib.payments.service import MerchantNames, PaymentService
+    from chalicelib.settlement.closing import ClosingService
+    from chalicelib.settlement.payouts import PayoutService
+    from chalicelib.settlement.repository import SettlementRepository
+    from chalicelib.store.files import Files
 
 
 def region() -> str:
@@ -105,6 +105,8 @@ class Container:
 
     @cached_property
     def jwks(self) -> JwksKeys:
+        from chalicelib.accounts.consumer_jwt import JwksKeys
+
         s = self.settings
         path = s.consumer_jwks_path
         if s.dev_issuer_enabled and not path:
@@ -114,45 +116,66 @@ class Container:
     # -- services -------------------------------------------------------------------------------
     @cached_property
     def accounts(self) -> AccountService:
+        from chalicelib.accounts.service import AccountService
+
         return AccountService(self.account_repo, self.clock)
 
     @cached_property
     def login(self) -> LoginService:
+        from chalicelib.accounts.service import LoginService
+
         return LoginService(self.account_repo, self.clock, self.settings.session_secret,
                             self.settings.session_ttl_seconds)
 
     @cached_property
     def merchants(self) -> MerchantService:
+        from chalicelib.merchants.service import MerchantService
+
         return MerchantService(self.merchant_repo, self.accounts, self.clock, guid=self.settings.scheme_guid,
                                city=self.settings.qr_city)
 
     @cached_property
     def merchant_names(self) -> MerchantNames:
+        from chalicelib.payments.service import MerchantNames
+
         return MerchantNames(self.merchants.require_active)
 
     @cached_property
     def payments(self) -> PaymentService:
+        from chalicelib.payments.service import PaymentService
+
         return PaymentService(self.payment_repo, self.clock, self.merchant_names,
                               max_points=self.settings.max_payment_points)
 
     @cached_property
     def grants(self) -> GrantService:
+        from chalicelib.payments.grants import GrantService
+
         return GrantService(self.payment_repo, self.clock)
 
     @cached_property
     def cancels(self) -> CancelService:
+        from chalicelib.payments.cancel import CancelService
+
         return CancelService(self.payment_repo, self.clock, self.settings.cancel_window_days)
 
     @cached_property
     def history(self) -> HistoryService:
+        from chalicelib.console.history import HistoryService
+
         return HistoryService(self.payment_repo)
 
     @cached_property
     def exports(self) -> ExportService:
+        from chalicelib.console.export import ExportService
+
         return ExportService(self.payment_repo, self.files, self.clock, self.settings.export_url_ttl_seconds)
 
     @cached_property
     def closing(self) -> ClosingService:
+        from chalicelib.core.periods import Period
+        from chalicelib.settlement.closing import ClosingService
+
         s = self.settings
         return ClosingService(self.settlement_repo, self.payment_repo, self.merchant_repo, self.clock,
                               grace=dt.timedelta(minutes=s.settlement_grace_minutes),
@@ -161,6 +184,10 @@ class Container:
 
     @cached_property
     def payouts(self) -> PayoutService:
+        from chalicelib.core.kana import to_zengin_kana
+        from chalicelib.settlement.payouts import PayoutService
+        from chalicelib.settlement.zengin import ZenginOriginator
+
         s = self.settings
         originator = ZenginOriginator(
             requester_code=s.zengin_requester_code, requester_name_kana=to_zengin_kana(s.zengin_requester_name),

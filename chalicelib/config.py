@@ -8,19 +8,19 @@ need a setting. A missing or malformed required setting raises :class:`Configura
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
+
+import msgspec
 
 
 class ConfigurationError(RuntimeError):
     pass
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     stage: str
     table_name: str
     bucket_name: str

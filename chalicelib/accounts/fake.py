@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+
+import msgspec
 
 from chalicelib.accounts.model import Account, LoginFailures
 from chalicelib.accounts.repository import LoginIdTaken
@@ -34,7 +35,8 @@ class FakeAccountRepository:
         account = self.get(login_id)
         if account is None:
             raise NotFound("アカウントが見つかりません。", param="login_id")
-        self.accounts[_key(login_id)] = dataclasses.replace(account, password_hash=password_hash, password_set_at=now)
+        self.accounts[_key(login_id)] = msgspec.structs.replace(account, password_hash=password_hash,
+                                                               password_set_at=now)
 
     def record_failure(self, login_id: str, now: dt.datetime, *, limit: int, lock: dt.timedelta) -> int:
         current = self.failures(login_id)

@@ -8,14 +8,14 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+
+import msgspec
 
 ROLES = ("merchant", "operator")
 
 
-@dataclasses.dataclass(frozen=True)
-class Account:
+class Account(msgspec.Struct, frozen=True):
     login_id: str
     role: str
     merchant_id: str | None
@@ -24,8 +24,7 @@ class Account:
     password_set_at: dt.datetime
 
 
-@dataclasses.dataclass(frozen=True)
-class LoginFailures:
+class LoginFailures(msgspec.Struct, frozen=True):
     count: int = 0
     locked_until: dt.datetime | None = None
 

@@ -10,8 +10,9 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+
+import msgspec
 
 from chalicelib.accounts import passwords
 from chalicelib.accounts.model import ROLES, Account
@@ -25,8 +26,7 @@ LOCK = dt.timedelta(minutes=15)
 LOGIN_FAILED = "ログインIDまたはパスワードが違います。"
 
 
-@dataclasses.dataclass(frozen=True)
-class LoginResult:
+class LoginResult(msgspec.Struct, frozen=True):
     token: str
     role: str
     expires_at: dt.datetime

@@ -9,20 +9,20 @@ this kind: consumers present RS256 JWTs from an OIDC issuer (``consumer_jwt``).
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import json
 import secrets
 
+import msgspec
+
 from chalicelib.core.errors import Unauthenticated
 
 ROLES = ("merchant", "operator")
 
 
-@dataclasses.dataclass(frozen=True)
-class Principal:
+class Principal(msgspec.Struct, frozen=True):
     role: str  # "consumer" | "merchant" | "operator"
     subject: str  # login id, or consumer id
     merchant_id: str | None = None

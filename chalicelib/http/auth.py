@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from chalicelib.accounts.consumer_jwt import JwksKeys, verify_consumer_token
 from chalicelib.accounts.sessions import Principal, verify_session
 from chalicelib.config import Settings
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Forbidden, Unauthenticated
+
+if TYPE_CHECKING:
+    from chalicelib.accounts.consumer_jwt import JwksKeys
 
 SESSION_COOKIE = "session"
 CSRF_COOKIE = "csrf"
@@ -43,6 +46,8 @@ def authenticate(
             raise Unauthenticated("Authorization ヘッダーは 'Bearer <token>' の形にしてください。")
         if token.startswith("v1."):
             return verify_session(settings.session_secret, token, clock.now())
+        from chalicelib.accounts.consumer_jwt import verify_consumer_token  # RS256: consumer routes only
+
         return verify_consumer_token(
             token, keys=jwks, issuer=settings.consumer_jwt_issuer, audience=settings.consumer_jwt_audience
         )

@@ -10,6 +10,7 @@ local stage we wrap it the same way. In Lambda ``chalice.local`` is not packaged
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from chalicelib.http.errors import JSON_HEADERS, error_body
@@ -18,13 +19,12 @@ _installed = False
 
 
 def install() -> None:
+    """Patch chalice's local gateway if it is loaded: ``chalice local`` and ``chalice.test`` import it
+    before the app. A deployed function never has it, and a plain ``import app`` does not pay for it."""
     global _installed
-    if _installed:
+    if _installed or "chalice.local" not in sys.modules:
         return
-    try:
-        from chalice import local
-    except ImportError:  # deployed: API Gateway's GatewayResponse does this job
-        return
+    from chalice import local
     original = local.LocalGateway.handle_request
 
     def handle_request(self: Any, method: str, path: str, headers: dict[str, str], body: bytes | None) -> Any:
@@ -41,4 +41,12 @@ def install() -> None:
             }
 
     local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
+    # http.server answers a method it has no ``do_<METHOD>`` for with its own HTML 501; API Gateway
+    # passes any method to the resource, and the app answers 405 in the JSON error shape.
+    def any_method(self: Any, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+    local.ChaliceRequestHandler.__getattr__ = any_method  # type: ignore[attr-defined]
     _installed = True

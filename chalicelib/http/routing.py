@@ -10,7 +10,6 @@ cannot drift apart.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,25 +29,22 @@ from chalicelib.http.logs import logger, metrics_error
 JSON = "application/json"
 
 
-@dataclasses.dataclass(frozen=True)
-class Reply:
+class Reply(msgspec.Struct, frozen=True):
     """A JSON answer with a status or headers other than the route's declared ones."""
 
     body: Any
     status: int | None = None
-    headers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    headers: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-@dataclasses.dataclass(frozen=True)
-class HeaderParam:
+class HeaderParam(msgspec.Struct, frozen=True):
     name: str
     required: bool
     schema: dict[str, Any]
     description: str = ""
 
 
-@dataclasses.dataclass(frozen=True)
-class RouteSpec:
+class RouteSpec(msgspec.Struct, frozen=True):
     path: str
     method: str
     name: str
@@ -67,8 +63,7 @@ class RouteSpec:
 ROUTES: list[RouteSpec] = []
 
 
-@dataclasses.dataclass(frozen=True)
-class Ctx:
+class Ctx(msgspec.Struct, frozen=True):
     request: Request
     principal: Principal | None
     container: bootstrap.Container

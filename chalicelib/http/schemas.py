@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 Points = Annotated[int, Meta(ge=0, description="points (1 point = 1 yen)")]
 JstTime = Annotated[str, Meta(description="JST, ISO-8601 with milliseconds and +09:00",
@@ -13,9 +13,14 @@ JstTime = Annotated[str, Meta(description="JST, ISO-8601 with milliseconds and +
 Cursor = Annotated[str, Meta(max_length=2048, description="opaque cursor from the previous page")]
 
 
+# Query values are strings or absent, never null: optional strings default to "" (treated as absent)
+# and optional numbers to UNSET (falsy), so that "?limit=null" is refused instead of read as absent.
+Limit = Annotated[int, Meta(ge=1, le=200, description="rows per page")]
+
+
 class PageQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    cursor: Cursor | None = None
-    limit: Annotated[int, Meta(ge=1, le=200)] | None = None
+    cursor: Cursor = ""
+    limit: Limit | UnsetType = UNSET
 
 
 class Link(msgspec.Struct):

@@ -18,8 +18,9 @@ Invariants
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from chalicelib.core.errors import InvalidRequest
 from chalicelib.core.kana import ZenginCharacterError, is_zengin_kana, to_zengin_kana
@@ -63,8 +64,7 @@ def _holder_problem(value: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class BankAccount:
+class BankAccount(msgspec.Struct, frozen=True):
     bank_code: str
     branch_code: str
     account_type: int

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+
+import msgspec
 
 from chalicelib.accounts.fake import FakeAccountRepository
 from chalicelib.accounts.model import Account
@@ -49,5 +50,5 @@ class FakeMerchantRepository:
         merchant = self.merchants.get(merchant_id)
         if merchant is None:
             raise merchant_not_found()
-        self.merchants[merchant_id] = dataclasses.replace(merchant, status=status)
+        self.merchants[merchant_id] = msgspec.structs.replace(merchant, status=status)
         return self.merchants[merchant_id]

@@ -9,8 +9,9 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+
+import msgspec
 
 from chalicelib.merchants.bank import BankAccount
 from chalicelib.merchants.qr import MerchantQR
@@ -18,8 +19,7 @@ from chalicelib.merchants.qr import MerchantQR
 ACTIVE, SUSPENDED = "active", "suspended"
 
 
-@dataclasses.dataclass(frozen=True)
-class Merchant:
+class Merchant(msgspec.Struct, frozen=True):
     merchant_id: str
     name_ja: str
     name_en: str

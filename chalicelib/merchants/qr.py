@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from chalicelib.core.errors import InvalidQR
 
@@ -202,8 +203,7 @@ def _validate_guid(value: str) -> str:
 # --- merchant QR -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MerchantQR:
+class MerchantQR(msgspec.Struct, frozen=True):
     """What a merchant's static QR says. ``name_en``/``city`` are ASCII; ``name_ja`` is Japanese."""
 
     merchant_id: str

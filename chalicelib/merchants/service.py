@@ -9,7 +9,7 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from chalicelib.accounts.service import AccountService, new_account
 from chalicelib.core.clock import Clock
@@ -23,8 +23,7 @@ from chalicelib.merchants.repository import MerchantRepository, merchant_not_fou
 DEFAULT_MCC = "5999"
 
 
-@dataclasses.dataclass(frozen=True)
-class Registration:
+class Registration(msgspec.Struct, frozen=True):
     merchant: Merchant
     initial_password: str
     qr_payload: str

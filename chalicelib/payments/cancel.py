@@ -14,10 +14,11 @@ gets ``already_cancelled``; the refund happens once.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
+
+import msgspec
 
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import (
@@ -76,5 +77,5 @@ class CancelService:
                 # lost a race: re-read; a cancel that won makes the next loop answer already_cancelled
                 self.sleep(backoff_seconds(attempt))
                 continue
-            return dataclasses.replace(payment, status=CANCELLED, cancelled_at=now)
+            return msgspec.structs.replace(payment, status=CANCELLED, cancelled_at=now)
         raise Conflict("混み合っています。もう一度お試しください。")

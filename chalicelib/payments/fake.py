@@ -6,10 +6,11 @@ told to reject the next writes (``reject_next``) to drive a service's retry and 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+import msgspec
 
 from chalicelib.core.errors import WriteRejected
 from chalicelib.core.periods import period_of
@@ -141,7 +142,7 @@ class FakePaymentRepository:
         if failed:
             raise WriteRejected(failed)
         assert stored is not None
-        self.payments[payment.payment_id] = dataclasses.replace(stored, status=CANCELLED, cancelled_at=now)
+        self.payments[payment.payment_id] = msgspec.structs.replace(stored, status=CANCELLED, cancelled_at=now)
         self.cancellations[payment.payment_id] = LedgerEvent("cancel", payment.payment_id, payment.merchant_id,
                                                              payment.amount, now)
         current = self.wallet(wallet.consumer_id)

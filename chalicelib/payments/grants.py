@@ -16,7 +16,6 @@ Invariants:
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -46,8 +45,7 @@ def check_expiry(day: dt.date, today: dt.date) -> dt.date:
     return day
 
 
-@dataclasses.dataclass(frozen=True)
-class GrantOutcome:
+class GrantOutcome(msgspec.Struct, frozen=True):
     grant: Grant
     created: bool
 
@@ -84,8 +82,7 @@ class GrantService:
 
 
 # -- bulk CSV ----------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class RowError:
+class RowError(msgspec.Struct, frozen=True):
     line: int
     message: str
 

@@ -9,16 +9,16 @@ everything (an audit, not a request path) and streams it: memory holds per-kind 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable
+
+import msgspec
 
 from chalicelib.payments.model import COMPLETED, Grant, LedgerEvent, Payment
 from chalicelib.payments.wallet import Wallet
 
 
-@dataclasses.dataclass
-class LedgerReport:
+class LedgerReport(msgspec.Struct):
     granted: int = 0
     wallet_balances: int = 0
     expired: int = 0
@@ -27,7 +27,7 @@ class LedgerReport:
     cancelled_total: int = 0
     wallets: int = 0
     payments: int = 0
-    problems: list[str] = dataclasses.field(default_factory=list)
+    problems: list[str] = msgspec.field(default_factory=list)
 
     @property
     def difference(self) -> int:

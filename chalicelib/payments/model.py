@@ -10,16 +10,16 @@ Invariants (all amounts ``int`` points):
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+
+import msgspec
 
 from chalicelib.payments.wallet import Share
 
 COMPLETED, CANCELLED = "completed", "cancelled"
 
 
-@dataclasses.dataclass(frozen=True)
-class Payment:
+class Payment(msgspec.Struct, frozen=True):
     payment_id: str
     merchant_id: str
     consumer_id: str
@@ -36,8 +36,7 @@ class Payment:
         return self.status == CANCELLED
 
 
-@dataclasses.dataclass(frozen=True)
-class LedgerEvent:
+class LedgerEvent(msgspec.Struct, frozen=True):
     """A settlement event: a sale at its payment time or a cancellation at its own time."""
 
     kind: str  # "sale" | "cancel"
@@ -47,8 +46,7 @@ class LedgerEvent:
     at: dt.datetime
 
 
-@dataclasses.dataclass(frozen=True)
-class Grant:
+class Grant(msgspec.Struct, frozen=True):
     grant_id: str
     consumer_id: str
     points: int
@@ -58,8 +56,7 @@ class Grant:
         return (self.consumer_id, self.points, self.expires_on) == (other.consumer_id, other.points, other.expires_on)
 
 
-@dataclasses.dataclass(frozen=True)
-class IdempotencyRecord:
+class IdempotencyRecord(msgspec.Struct, frozen=True):
     """What a payment request answered, kept so that a retry gets the same answer (Stripe-like)."""
 
     consumer_id: str

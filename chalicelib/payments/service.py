@@ -15,11 +15,12 @@ grant changed the wallet) re-reads and retries; money rules are re-checked on ev
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import threading
 import time
 from collections.abc import Callable
+
+import msgspec
 
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import (
@@ -42,8 +43,7 @@ MAX_ATTEMPTS = 60
 IDEMPOTENCY_KEY_MAX = 255
 
 
-@dataclasses.dataclass(frozen=True)
-class PayCommand:
+class PayCommand(msgspec.Struct, frozen=True):
     consumer_id: str
     idempotency_key: str
     amount: int
@@ -51,8 +51,7 @@ class PayCommand:
     fingerprint: str  # of the request body as the client sent it, for the same-body check
 
 
-@dataclasses.dataclass(frozen=True)
-class PayResult:
+class PayResult(msgspec.Struct, frozen=True):
     status: int
     body: str  # the JSON response, as first sent
     replayed: bool

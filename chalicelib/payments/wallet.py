@@ -12,17 +12,17 @@ Invariants (all amounts are ``int`` points):
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+import msgspec
 
 from chalicelib.core.clock import jst_date, parse_utc_key, utc_key
 from chalicelib.core.errors import InsufficientPoints
 
 
-@dataclasses.dataclass(frozen=True)
-class Lot:
+class Lot(msgspec.Struct, frozen=True):
     lot_id: str
     expires_at: dt.datetime
     points: int
@@ -38,8 +38,7 @@ class Lot:
         return cls(lot_id=str(raw["id"]), expires_at=parse_utc_key(str(raw["exp"])), points=int(raw["pts"]))
 
 
-@dataclasses.dataclass(frozen=True)
-class Share:
+class Share(msgspec.Struct, frozen=True):
     """The part of a payment that came from one lot (recorded on the payment for refunds)."""
 
     lot_id: str
@@ -54,8 +53,7 @@ class Share:
         return cls(lot_id=str(raw["id"]), expires_at=parse_utc_key(str(raw["exp"])), points=int(raw["pts"]))
 
 
-@dataclasses.dataclass(frozen=True)
-class Wallet:
+class Wallet(msgspec.Struct, frozen=True):
     consumer_id: str
     version: int
     lots: tuple[Lot, ...]
@@ -84,8 +82,7 @@ class Wallet:
         return sum(lot.points for lot in self.lots) + self.expired_points
 
 
-@dataclasses.dataclass(frozen=True)
-class Debit:
+class Debit(msgspec.Struct, frozen=True):
     lots: tuple[Lot, ...]
     shares: tuple[Share, ...]
     swept_points: int
@@ -115,13 +112,12 @@ def plan_debit(wallet: Wallet, amount: int, now: dt.datetime) -> Debit:
             shares.append(Share(lot.lot_id, lot.expires_at, take))
             remaining -= take
         if lot.points - take > 0:
-            kept.append(dataclasses.replace(lot, points=lot.points - take))
+            kept.append(msgspec.structs.replace(lot, points=lot.points - take))
     assert remaining == 0
     return Debit(lots=tuple(kept), shares=tuple(shares), swept_points=swept, balance_after=available - amount)
 
 
-@dataclasses.dataclass(frozen=True)
-class Refund:
+class Refund(msgspec.Struct, frozen=True):
     lots: tuple[Lot, ...]
     to_expired: int
     balance_after: int
@@ -138,7 +134,7 @@ def plan_refund(wallet: Wallet, shares: Sequence[Share], now: dt.datetime) -> Re
         if current is None:
             by_id[share.lot_id] = Lot(share.lot_id, share.expires_at, share.points)
         else:
-            by_id[share.lot_id] = dataclasses.replace(current, points=current.points + share.points)
+            by_id[share.lot_id] = msgspec.structs.replace(current, points=current.points + share.points)
     lots = tuple(_order(by_id.values()))
     refunded = sum(s.points for s in shares) - to_expired
     return Refund(lots=lots, to_expired=to_expired, balance_after=wallet.balance(now) + refunded)

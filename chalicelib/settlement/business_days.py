@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import Literal
-
-import holidays
+from typing import Any, Literal
 
 from chalicelib.core.periods import Period
 
@@ -42,19 +40,27 @@ _MAX_STEPS = 31
 TRANSFER_DAY_OF_SECOND_HALF = 15
 
 
-def _calendar_years() -> tuple[int, int]:
-    japan = holidays.country_holidays("JP")
+@lru_cache(maxsize=1)
+def _japan() -> type[Any]:
+    # Only Japan's calendar, and only when a date is asked: ``import holidays`` would load every
+    # country's module, which a cold start of any route would pay for.
+    from holidays.countries.japan import Japan
+
+    return Japan  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def calendar_years() -> tuple[int, int]:
+    japan = _japan()()
     return int(japan.start_year), int(japan.end_year)
-
-
-_FIRST_YEAR, _LAST_YEAR = _calendar_years()
 
 
 @lru_cache(maxsize=64)
 def _national_holidays(year: int) -> frozenset[dt.date]:
-    if not _FIRST_YEAR <= year <= _LAST_YEAR:
-        raise ValueError(f"no Japanese holiday calendar for {year} (covered: {_FIRST_YEAR}–{_LAST_YEAR})")
-    return frozenset(holidays.country_holidays("JP", years=year).keys())
+    first, last = calendar_years()
+    if not first <= year <= last:
+        raise ValueError(f"no Japanese holiday calendar for {year} (covered: {first}–{last})")
+    return frozenset(_japan()(years=year).keys())
 
 
 def is_national_holiday(d: dt.date) -> bool:

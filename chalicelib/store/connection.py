@@ -15,11 +15,11 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+import msgspec
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.connection.base import MetaTable
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -57,8 +57,7 @@ class TransactionCancelled(StoreError):
         return {k for k, v in self.reasons.items() if v == "ConditionalCheckFailed"}
 
 
-@dataclasses.dataclass(frozen=True)
-class Binding:
+class Binding(msgspec.Struct, frozen=True):
     table_name: str
     connection: Connection
     meta: MetaTable

@@ -12,7 +12,7 @@ Invariants:
   letter, by its hash, because the letter (rendered by the API with the freshly issued password)
   is opened from them as a ``blob:`` document, which inherits their policy.
 - Pages are not part of the JSON API: they are registered with plain ``app.route`` through
-  :func:`page_route` and are not listed in the OpenAPI document.
+  ``web.routes`` (a blueprint) and are not listed in the OpenAPI document.
 - A console or operator page asked without a valid session of its role redirects to its login
   page. This is a convenience only: the API checks the session (and CSRF) again on every call.
 - Links are prefixed with the base path the request came through (``/api`` behind API Gateway's
@@ -27,13 +27,12 @@ import functools
 import hashlib
 import re
 import string
-from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from chalice.app import Blueprint, Request, Response
+from chalice.app import Request, Response
 
 from chalicelib import bootstrap
 from chalicelib.accounts.sessions import verify_session
@@ -76,30 +75,6 @@ def page_headers(*, csp: str, camera: bool = False) -> dict[str, str | list[str]
         "Referrer-Policy": "no-referrer",
         "Permissions-Policy": f"camera=({'self' if camera else ''}), microphone=(), geolocation=()",
     }
-
-
-# -- routing ---------------------------------------------------------------------------------------
-routes = Blueprint(__name__)
-PageView = Callable[..., Response]
-
-
-def page_route(path: str, *, name: str) -> Callable[[PageView], PageView]:
-    """Register a GET page. The view gets the request first, then the path parameters."""
-
-    def decorate(fn: PageView) -> PageView:
-        @functools.wraps(fn)
-        def view(**params: str) -> Response:
-            request = routes.current_request
-            try:
-                return fn(request, **params)
-            except Exception:
-                logger.exception("page failed")
-                return error_page(500, base_path(request))
-
-        routes.route(path, methods=["GET"], name=name)(view)
-        return view
-
-    return decorate
 
 
 _SAFE_BASE = re.compile(r"^(?:/[A-Za-z0-9._~-]+)*$")
@@ -316,36 +291,13 @@ def asset(request: Request, name: str) -> Response:
     return found if found is not None else error_page(404, base_path(request))
 
 
-@page_route("/console", name="web_console_home")
-def web_console_home(request: Request) -> Response:
-    return render(request, "console", None)
 
-
-@page_route("/console/{page}", name="web_console_page")
-def web_console_page(request: Request, page: str) -> Response:
-    return render(request, "console", page)
-
-
-@page_route("/pay", name="web_pay_home")
-def web_pay_home(request: Request) -> Response:
-    return render(request, "pay", None)
-
-
-@page_route("/pay/{page}", name="web_pay_page")
-def web_pay_page(request: Request, page: str) -> Response:
-    return render(request, "pay", page)
-
-
-@page_route("/admin", name="web_admin_home")
-def web_admin_home(request: Request) -> Response:
-    return render(request, "admin", None)
-
-
-@page_route("/admin/{page}", name="web_admin_page")
-def web_admin_page(request: Request, page: str) -> Response:
-    return render(request, "admin", page)
-
-
-@page_route("/assets/{name}", name="web_asset")
-def web_asset(request: Request, name: str) -> Response:
-    return asset(request, name)
+def serve(request: Request, area_key: str, slug: str | None) -> Response:
+    """A page, or the error page if rendering fails (pages never answer with a stack trace)."""
+    try:
+        if area_key == "assets":
+            return asset(request, slug or "")
+        return render(request, area_key, slug)
+    except Exception:
+        logger.exception("page failed")
+        return error_page(500, base_path(request))

@@ -3,12 +3,12 @@ page, the login redirect, the HTML 404, assets and their cache rules, the base p
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import types
 import urllib.error
 import urllib.request
 
+import msgspec
 import pytest
 
 from chalicelib import bootstrap
@@ -79,7 +79,7 @@ def test_the_development_login_is_offered_only_on_the_local_stage(site: Site) ->
     _, _, body = fetch(site.base + "/pay/home")
     assert 'data-dev-login="1"' in body
     local = site.container
-    bootstrap.override(Container(settings=dataclasses.replace(local.settings, stage="prod",
+    bootstrap.override(Container(settings=msgspec.structs.replace(local.settings, stage="prod",
                                                               dev_issuer_enabled=False), clock=local.clock))
     try:
         _, _, body = fetch(site.base + "/pay/home")

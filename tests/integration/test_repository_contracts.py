@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from chalicelib import bootstrap
@@ -111,7 +112,7 @@ def test_cancel_conditions(repos: Repos) -> None:
     assert p is not None
     refund = (Lot("G1", EXP, 1000),)
     with pytest.raises(WriteRejected) as other:
-        repos.c.payment_repo.commit_cancel(payment=dataclasses.replace(p, merchant_id="M2"),
+        repos.c.payment_repo.commit_cancel(payment=msgspec.structs.replace(p, merchant_id="M2"),
                                            wallet=repos.c.payment_repo.wallet("C1"), lots=refund, to_expired=0,
                                            now=NOW, by="x")
     assert "payment" in other.value.reasons
@@ -171,7 +172,7 @@ def test_login_ids_and_merchant_ids_are_unique(repos: Repos) -> None:
 def test_merchants_page_in_registration_order(repos: Repos) -> None:
     for i in range(5):
         m, owner = merchant(f"M{i}")
-        repos.c.merchant_repo.add(dataclasses.replace(m, created_at=NOW + dt.timedelta(seconds=i)), owner)
+        repos.c.merchant_repo.add(msgspec.structs.replace(m, created_at=NOW + dt.timedelta(seconds=i)), owner)
     first, after = repos.c.merchant_repo.page(limit=3, after=None)
     second, _ = repos.c.merchant_repo.page(limit=3, after=after)
     assert [m.merchant_id for m in first + second] == [f"M{i}" for i in range(5)]

@@ -8,7 +8,10 @@ from typing import Any
 
 from chalice.test import Client
 
+from chalicelib.http import local_gateway
 from tests.support.conformance import Conformance
+
+local_gateway.install()  # chalice.test loaded chalice.local: unknown routes answer like API Gateway's
 
 
 @dataclasses.dataclass

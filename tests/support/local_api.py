@@ -15,6 +15,9 @@ from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
 from app import app
+from chalicelib.http import local_gateway
+
+local_gateway.install()  # chalice.local is loaded now, whatever order the test modules were imported in
 
 
 class _BacklogServer(ThreadedHTTPServer):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
+import msgspec
 import pytest
 
 from chalicelib.accounts.service import new_account
@@ -59,7 +59,7 @@ class Books:
 
     def cancel(self, pid: str, when: str) -> None:
         p = self.payments.payments[pid]
-        self.payments.payments[pid] = dataclasses.replace(p, status="cancelled", cancelled_at=at(when))
+        self.payments.payments[pid] = msgspec.structs.replace(p, status="cancelled", cancelled_at=at(when))
         self.payments.cancellations[pid] = LedgerEvent("cancel", pid, p.merchant_id, p.amount, at(when))
 
     def now(self, when: str) -> None:

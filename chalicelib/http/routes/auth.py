@@ -8,7 +8,6 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from chalicelib.accounts import dev_issuer
 from chalicelib.bootstrap import dev_issuer_paths
 from chalicelib.core.clock import jst_iso
 from chalicelib.core.errors import TooManyAttempts, Unauthenticated
@@ -84,6 +83,8 @@ def _dev_issuer_on(settings: object) -> bool:
 @routes.route("/v1/dev/token", "POST", summary="開発用トークン発行(local ステージのみ)", body=DevTokenBody,
               response=DevTokenOut, include=_dev_issuer_on)
 def dev_token(ctx: Ctx, body: DevTokenBody) -> DevTokenOut:
+    from chalicelib.accounts import dev_issuer  # the local stage only
+
     settings = ctx.container.settings
     key_path, jwks_path = dev_issuer_paths(settings)
     dev_issuer.ensure_keys(key_path, jwks_path)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
-from chalicelib.console.history import STATUS_LABEL, Totals
-from chalicelib.console.ranges import parse_range
 from chalicelib.core.clock import jst_iso
 from chalicelib.core.errors import AlreadyCancelled, CancelWindowExpired
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routes.payments import PaymentOut, payment_fields
 from chalicelib.http.routing import Ctx, Routes
-from chalicelib.http.schemas import Link, Points
-from chalicelib.payments.model import Payment
+from chalicelib.http.schemas import Cursor, Limit, Link, Points
+from chalicelib.payments.model import CANCELLED, Payment
+
+if TYPE_CHECKING:  # the console's modules load with its first route
+    from chalicelib.console.history import Totals
+    from chalicelib.console.ranges import Range
 
 routes = Routes(__name__)
 MERCHANT = ["merchant"]
@@ -26,13 +28,13 @@ RangeTo = Annotated[str, Meta(max_length=20, description="JST, to the minute, in
 
 
 class RangeQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    from_: RangeFrom | None = msgspec.field(default=None, name="from")
-    to: RangeTo | None = None
+    from_: RangeFrom = msgspec.field(default="", name="from")
+    to: RangeTo = ""
 
 
 class HistoryQuery(RangeQuery, frozen=True, forbid_unknown_fields=True):
-    cursor: Annotated[str, Meta(max_length=2048)] | None = None
-    limit: Annotated[int, Meta(ge=1, le=200)] | None = None
+    cursor: Cursor = ""
+    limit: Limit | UnsetType = UNSET
 
 
 class HistoryRow(PaymentOut, kw_only=True):
@@ -95,7 +97,14 @@ class MeOut(msgspec.Struct):
 
 
 def history_row(p: Payment) -> HistoryRow:
-    return HistoryRow(**payment_fields(p), name_en=p.name_en, status_label=STATUS_LABEL[p.status])  # type: ignore[arg-type]
+    label = "取消" if p.status == CANCELLED else "完了"
+    return HistoryRow(**payment_fields(p), name_en=p.name_en, status_label=label)  # type: ignore[arg-type]
+
+
+def parse_range(raw_from: str, raw_to: str, ctx: Ctx) -> Range:
+    from chalicelib.console.ranges import parse_range as parse
+
+    return parse(raw_from or None, raw_to or None, ctx.container.clock.now())
 
 
 def totals_fields(t: Totals) -> dict[str, int]:
@@ -114,7 +123,7 @@ def merchant_me(ctx: Ctx) -> MeOut:
 def merchant_transactions(ctx: Ctx, query: HistoryQuery) -> HistoryOut:
     c = ctx.container
     mid = ctx.merchant_id
-    rng = parse_range(query.from_, query.to, c.clock.now())
+    rng = parse_range(query.from_, query.to, ctx)
     scope = f"merchant-tx|{mid}|{rng.start.isoformat()}|{rng.end.isoformat()}"
     cursor = decode_cursor(c.settings.session_secret, scope, query.cursor)
     page = c.history.page(mid, rng, limit=query.limit or 50, cursor=cursor)
@@ -141,7 +150,7 @@ def merchant_cancel(ctx: Ctx, payment_id: str, body: CancelBody) -> HistoryRow:
               body=ExportBody, response=ExportOut)
 def merchant_export(ctx: Ctx, body: ExportBody) -> ExportOut:
     c = ctx.container
-    rng = parse_range(body.from_, body.to, c.clock.now())
+    rng = parse_range(body.from_ or "", body.to or "", ctx)
     result = c.exports.export(ctx.merchant_id, rng)
     return ExportOut(url=result.url, expires_at=jst_iso(result.expires_at), rows=result.rows,
                      filename=result.filename, from_=rng.from_label, to=rng.to_label)
@@ -151,7 +160,7 @@ def merchant_export(ctx: Ctx, body: ExportBody) -> ExportOut:
               response=DailyOut)
 def merchant_daily_sales(ctx: Ctx, query: RangeQuery) -> DailyOut:
     c = ctx.container
-    rng = parse_range(query.from_, query.to, c.clock.now())
+    rng = parse_range(query.from_, query.to, ctx)
     days = [DayOut(date=d.day.isoformat(), **totals_fields(d.totals)) for d in c.history.daily(ctx.merchant_id, rng)]
     return DailyOut(days=days, from_=rng.from_label, to=rng.to_label)
 

@@ -21,7 +21,6 @@ from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routing import Ctx, HeaderParam, Reply, Routes
 from chalicelib.http.schemas import JstTime, PageQuery, Points
 from chalicelib.payments.commands import GrantRequest, PaymentRequest
-from chalicelib.payments.ledger import check_conservation
 from chalicelib.payments.model import Payment
 from chalicelib.payments.service import PayCommand, fingerprint, validate_idempotency_key
 
@@ -174,6 +173,8 @@ def create_grant(ctx: Ctx, body: GrantRequest) -> Reply:
 
 @routes.route("/v1/admin/ledger/check", summary="ポイント保存則の検査(全件)", roles=OPERATOR, response=LedgerOut)
 def admin_ledger_check(ctx: Ctx) -> LedgerOut:
+    from chalicelib.payments.ledger import check_conservation
+
     c = ctx.container
     report = check_conservation(c.payment_repo.ledger_snapshot(), c.clock.now())
     return LedgerOut(ok=report.ok, difference=report.difference, granted=report.granted,

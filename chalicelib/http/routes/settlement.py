@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
@@ -11,8 +11,10 @@ from chalicelib.core.errors import Conflict
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routing import Ctx, Routes
 from chalicelib.http.schemas import JstTime, Link, PageQuery, Points
-from chalicelib.settlement.model import Payout
-from chalicelib.settlement.payouts import FileLink
+
+if TYPE_CHECKING:  # settlement's modules load with its first route, not with every cold start
+    from chalicelib.settlement.model import Payout
+    from chalicelib.settlement.payouts import FileLink
 
 routes = Routes(__name__)
 OPERATOR = ["operator"]
