@@ -7,19 +7,24 @@ What it does, in order (SPEC §12):
 2. creates the table and bucket from ``infrastructure/resources.json``, the template deployment uses;
 3. generates a session secret for this run and the development issuer's keys in ``.local/``;
 4. seeds the fixed demo operator, merchant and consumer of SPEC §12, idempotently;
-5. starts ``chalice local --stage local`` as a child process pointed at the engine, waits until
+5. starts the API server as a child process pointed at the engine: ``python -m devstack.serve``,
+   chalice's local server as ``chalice local --stage local`` runs it but with a listen backlog for
+   50+ simultaneous clients, the same code the tests serve the app with; waits until
    ``/v1/health`` answers, and prints the URLs and demo credentials;
-6. runs the settlement schedules itself (``chalice local`` does not run ``@app.schedule``);
-7. on Ctrl-C or SIGTERM stops ``chalice local`` (SIGTERM, SIGKILL after 5 s) and the engine and
-   exits 0.
+6. runs the settlement schedules itself (chalice's local server does not run ``@app.schedule``);
+7. on Ctrl-C or SIGTERM stops the server (SIGTERM, SIGKILL after 3 s) and the engine and exits 0,
+   within a few seconds.
 
 Invariants:
 
 - The data lives in the engine's memory for this run only: every ``make run`` starts empty and
   seeds again. Seeding is still idempotent, so running it twice against one engine changes nothing.
-- ``chalice local`` runs in its own session (process group): the terminal's Ctrl-C reaches only
-  this process, which then stops the whole group, so no child outlives the stack. On Linux the
-  child is also told to die with its parent, in case this process is killed with SIGKILL.
+- The server runs in its own session (process group): the terminal's Ctrl-C reaches only this
+  process, which then stops the whole group, so no child outlives the stack.
+- Each process dies with its parent (Linux, ``devstack.lifetime``): this one with whoever started
+  it, the server with this one. So a SIGTERM to ``make`` stops the stack even if make does not
+  forward it, and a SIGKILLed ``make run`` leaves nothing behind. Run it under a process that stays
+  (make, a shell, a terminal multiplexer): a detached ``python -m devstack.run &`` stops with its shell.
 - Ports are fixed (the demo credentials and README URLs name them) and can be moved with
   ``LOCAL_API_PORT`` / ``LOCAL_ENGINE_PORT``; a busy port stops the start with a message naming it.
 """
@@ -32,7 +37,6 @@ import dataclasses
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +51,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from devstack.lifetime import die_with_parent
+
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Container
     from devstack.engine import LocalEngine
@@ -54,6 +60,7 @@ if TYPE_CHECKING:
 # Heavy imports (moto, boto3, chalicelib) happen inside main() so the start-up time printed at the
 # end counts them, and ``--help`` stays instant.
 _PROCESS_STARTED = time.monotonic()
+_PARENT_PID = os.getppid()  # read first: who started us, before anything can go wrong
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG_PATH = REPO_ROOT / ".chalice" / "config.json"
@@ -73,7 +80,7 @@ TABLE_NAME = "onagawa-points-local"
 BUCKET_NAME = "onagawa-points-local"
 
 READY_TIMEOUT_S = 60.0
-CHALICE_STOP_GRACE_S = 5.0
+SERVER_STOP_GRACE_S = 3.0  # then SIGKILL: the whole stop stays under 5 s
 SCHEDULE_INTERVAL_S = 60.0
 READY_MARKER = "ready in"
 
@@ -213,7 +220,7 @@ def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
 def run_due_schedules(container: Container) -> None:
     """One tick of the local scheduler: what the deployed ``@app.schedule`` functions would do.
 
-    ``chalice local`` does not run ``@app.schedule``; this closes every period whose end plus the
+    chalice's local server does not run ``@app.schedule``; this closes every period whose end plus the
     grace has passed, as the daily 15:05 UTC function does. Safe every minute: closing is exactly-once.
     """
     container.closing.close_due()
@@ -233,49 +240,13 @@ def run_schedules_loop(stop_event: threading.Event, container: Container,
                   file=sys.stderr, flush=True)
 
 
-# -- chalice local ---------------------------------------------------------------------------------
-def chalice_executable() -> str:
-    # chalice has no ``python -m chalice``; its console script sits next to this interpreter.
-    beside = Path(sys.executable).parent / "chalice"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("chalice")
-    if found is None:
-        raise StartupError("chalice コマンドが見つかりません / the chalice command was not found; run `make run` "
-                           "so the virtualenv is installed")
-    return found
+# -- the API server --------------------------------------------------------------------------------
+def start_server(env: Mapping[str, str], port: int, *, autoreload: bool) -> subprocess.Popen[bytes]:
+    """``python -m devstack.serve`` (the server the tests use) in its own session, dying with this process."""
+    from devstack import serve
 
-
-# Run by a fresh interpreter that then becomes ``chalice local`` (execv keeps the pid): asks Linux
-# to SIGTERM it when its parent dies, so even a SIGKILLed ``make run`` leaves no server behind.
-_DIE_WITH_PARENT = (
-    "import ctypes, os, signal, sys\n"
-    "try:\n"
-    "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG\n"
-    "except Exception:\n"
-    "    pass\n"
-    "if os.getppid() != int(sys.argv[1]):\n"
-    "    sys.exit(0)  # the parent is already gone\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
-
-
-def chalice_command(port: int, *, autoreload: bool) -> list[str]:
-    chalice = chalice_executable()
-    args = [chalice, "local", "--stage", STAGE, "--host", HOST, "--port", str(port)]
-    if not autoreload:
-        # The reloader polls every file under the project (the virtualenv included) each second and
-        # restarts on cache writes by pytest or mypy; data lives in the engine, so a manual restart
-        # loses nothing.
-        args.append("--no-autoreload")
-    if sys.platform.startswith("linux"):
-        return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *args]
-    return args
-
-
-def start_chalice(env: Mapping[str, str], port: int, *, autoreload: bool) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        chalice_command(port, autoreload=autoreload),
+        serve.command(port, parent_pid=os.getpid(), autoreload=autoreload, stage=STAGE),
         cwd=str(REPO_ROOT),
         env=dict(env),
         stdin=subprocess.DEVNULL,
@@ -289,7 +260,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: fl
     while time.monotonic() < deadline:
         code = process.poll()
         if code is not None:
-            raise StartupError(f"chalice local が終了しました(終了コード {code})/ chalice local exited with "
+            raise StartupError(f"API サーバーが終了しました(終了コード {code})/ the API server exited with "
                                f"code {code} before answering {url}; see its output above")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -305,7 +276,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: fl
                        f"{timeout_s:.0f} s (last: {last_problem})")
 
 
-def stop_process_group(process: subprocess.Popen[bytes], grace_s: float = CHALICE_STOP_GRACE_S) -> None:
+def stop_process_group(process: subprocess.Popen[bytes], grace_s: float = SERVER_STOP_GRACE_S) -> None:
     """SIGTERM the child's process group, SIGKILL it after ``grace_s``; reap the child."""
     if process.poll() is None:
         _signal_group(process, signal.SIGTERM)
@@ -372,7 +343,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     f"{API_PORT_ENV} (default {DEFAULT_API_PORT}), {ENGINE_PORT_ENV} (default {DEFAULT_ENGINE_PORT}).",
     )
     parser.add_argument("--autoreload", action="store_true",
-                        help="コード変更で chalice local を再起動 / restart chalice local when code changes "
+                        help="コード変更で API サーバーを再起動 / restart the API server when code changes "
                              "(polls every project file each second)")
     return parser.parse_args(argv)
 
@@ -391,14 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     engine: LocalEngine | None = None
-    chalice: subprocess.Popen[bytes] | None = None
+    server: subprocess.Popen[bytes] | None = None
     schedules_stop = threading.Event()
     try:
         api_port = port_from_env(API_PORT_ENV, DEFAULT_API_PORT)
         engine_port = port_from_env(ENGINE_PORT_ENV, DEFAULT_ENGINE_PORT)
         if api_port == engine_port:
             raise StartupError(f"{API_PORT_ENV} と {ENGINE_PORT_ENV} が同じです / must differ ({api_port})")
-        ensure_port_free(api_port, "API / chalice local")
+        ensure_port_free(api_port, "API")
         ensure_port_free(engine_port, "AWS エンジン / local engine")
         stage_env = stage_environment()
 
@@ -430,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             "CONSUMER_JWKS_PATH": str(jwks_path),
             "PUBLIC_BASE_URL": api_base,
         }
-        # This process sees what ``chalice local`` sees (the stage's variables, the generated ones, the
+        # This process sees what the API server sees (the stage's variables, the generated ones, the
         # engine), so code run here by the schedules behaves as it does behind the API.
         os.environ.update({**stage_env, **generated, **engine.client_environment()})
         container = Container(settings=load_settings(os.environ))
@@ -439,17 +410,17 @@ def main(argv: list[str] | None = None) -> int:
         say("デモデータを登録しました / demo data seeded")
 
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        say(f"chalice local を起動 / starting chalice local on {api_base} …")
-        chalice = start_chalice(child_env, api_port, autoreload=args.autoreload)
-        wait_until_healthy(f"{api_base}/v1/health", chalice)
+        say(f"API サーバーを起動 / starting the API server on {api_base} …")
+        server = start_server(child_env, api_port, autoreload=args.autoreload)
+        wait_until_healthy(f"{api_base}/v1/health", server)
 
         threading.Thread(target=run_schedules_loop, args=(schedules_stop, container),
                          name="local-schedules", daemon=True).start()
         say(banner(api_base=api_base, engine_endpoint=engine.endpoint, seed=seed,
                    elapsed_s=time.monotonic() - _PROCESS_STARTED))
 
-        code = chalice.wait()
-        print(f"chalice local が終了しました(終了コード {code})/ chalice local exited with code {code}",
+        code = server.wait()
+        print(f"API サーバーが終了しました(終了コード {code})/ the API server exited with code {code}",
               file=sys.stderr, flush=True)
         return 1
     except _Stop:
@@ -461,11 +432,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stopping.set()  # later signals are ignored by on_signal so the clean-up runs to the end
         schedules_stop.set()
-        if chalice is not None:
-            stop_process_group(chalice)
+        if server is not None:
+            stop_process_group(server)
         if engine is not None:
             engine.stop()
 
 
 if __name__ == "__main__":
+    if not die_with_parent(_PARENT_PID):
+        sys.exit(0)  # started by a process that is already gone: nobody would stop us
     sys.exit(main())

@@ -1,16 +1,22 @@
-"""``make run`` for real: ``python -m devstack.run`` as a child process, exercised over HTTP, then Ctrl-C."""
+"""``make run`` for real: ``python -m devstack.run``, and the Makefile's ``run`` target, as child processes,
+exercised over HTTP (50 clients at once among others), then stopped by each signal a person, a process
+manager or CI sends."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +28,8 @@ from tests.support.stack import Stack
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 90.0
 EXIT_TIMEOUT_S = 15.0
+STOP_WITHIN_S = 5.0
+SIMULTANEOUS_CLIENTS = 50
 
 
 def free_port() -> int:
@@ -108,7 +116,7 @@ def test_make_run_seeds_the_demo_serves_it_and_stops_cleanly_on_ctrl_c(tmp_path:
         proc.send_signal(signal.SIGINT)
         # THEN it exits 0 within 15 s and leaves both ports free (no orphaned server)
         assert proc.wait(timeout=EXIT_TIMEOUT_S) == 0
-        assert port_is_free(api_port), "chalice local still holds its port"
+        assert port_is_free(api_port), "the API server still holds its port"
         assert port_is_free(engine_port), "the engine still holds its port"
     finally:
         if proc.poll() is None:
@@ -144,3 +152,183 @@ def test_seeding_twice_changes_nothing(stack: Stack) -> None:
     assert stack.container.login.login("demo-operator", "demo-operator-pass").role == "operator"
     assert stack.container.login.login("demo-shop", "demo-shop-pass").merchant_id == "MDEMOSHOP1"
     assert stack.container.merchants.get("MDEMOSHOP1").name_ja == "おながわ商店(デモ)"
+
+
+# -- the Makefile's `run` target, stopped by each signal ---------------------------------------------
+def make_run_command() -> list[str]:
+    """``make run`` as a developer types it, with this interpreter as the Makefile's ``$(PY)``.
+
+    ``make test`` has built the virtualenv stamp and fetched jsQR before the tests run; ``-o`` keeps
+    make from rebuilding either here (a fresh stamp would reinstall, a missing jsqr.js would fetch it).
+    """
+    return ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "chalicelib/web/assets/jsqr.js",
+            "run", f"PY={sys.executable}"]
+
+
+def make_environment(api_port: int, engine_port: int, state_dir: Path) -> dict[str, str]:
+    # Not the outer `make test`'s jobserver and flags: this make is its own top-level make.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    env.update({run.API_PORT_ENV: str(api_port), run.ENGINE_PORT_ENV: str(engine_port),
+                run.STATE_DIR_ENV: str(state_dir)})
+    return env
+
+
+def process_table() -> dict[int, tuple[int, str, int]]:
+    """pid -> (parent pid, state, start time in clock ticks), read from /proc."""
+    table: dict[int, tuple[int, str, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
+        table[int(entry.name)] = (int(fields[1]), fields[0], int(fields[19]))
+    return table
+
+
+def process_tree(root: int) -> dict[int, int]:
+    """``root`` and every live descendant: pid -> start time (so a reused pid is not mistaken for it)."""
+    table = process_table()
+    tree = {root: table[root][2]} if root in table else {}
+    added = True
+    while added:
+        added = False
+        for pid, (ppid, state, started) in table.items():
+            if ppid in tree and pid not in tree and state != "Z":
+                tree[pid] = started
+                added = True
+    return tree
+
+
+def still_running(tree: dict[int, int]) -> list[int]:
+    table = process_table()
+    return [pid for pid, started in tree.items()
+            if pid in table and table[pid][1] != "Z" and table[pid][2] == started]
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+@contextmanager
+def make_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, int, int, Path]]:
+    """``make run`` from the repository root on free ports, in its own process group as a terminal would
+    start it; yields (make's process, API base URL, API port, engine port, log) once the banner is out."""
+    api_port, engine_port = free_port(), free_port()
+    log = tmp_path / "make-run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(make_run_command(), cwd=ROOT, env=make_environment(api_port, engine_port,
+                                                                                   tmp_path / "state"),
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    tree: dict[int, int] = {}
+    try:
+        wait_for_ready(proc, log)
+        tree = process_tree(proc.pid)
+        yield proc, f"http://127.0.0.1:{api_port}", api_port, engine_port, log
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for pid in still_running(tree):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def answer(base: str, index: int, start: threading.Barrier) -> str:
+    """One client on its own connection: GET /v1/health or a POST whose JSON body the app reads.
+    Returns "ok" or what went wrong."""
+    try:
+        start.wait(timeout=30)
+        connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
+        try:
+            if index % 2:
+                consumer = f"BURST-{index}"
+                connection.request("POST", "/v1/dev/token", body=json.dumps({"consumer_id": consumer}),
+                                   headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                body = json.loads(response.read())
+                ok = response.status == 200 and body["consumer_id"] == consumer and body["token"]
+            else:
+                connection.request("GET", "/v1/health")
+                response = connection.getresponse()
+                body = json.loads(response.read())
+                ok = response.status == 200 and body == {"status": "ok"}
+            return "ok" if ok else f"HTTP {response.status}: {body}"
+        finally:
+            connection.close()
+    except Exception as exc:  # a reset or refused connection is what this test is looking for
+        return repr(exc)
+
+
+def simultaneous_clients(base: str, count: int) -> list[str]:
+    start = threading.Barrier(count)
+    outcomes = [""] * count
+
+    def client(index: int) -> None:
+        outcomes[index] = answer(base, index, start)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+STOPS = {
+    # what a process manager or CI sends: SIGTERM to the process it started (make forwards it, and the
+    # stack also dies with make if it does not)
+    "sigterm-to-make": lambda make, devstack: os.kill(make, signal.SIGTERM),
+    # Ctrl-C in a terminal: SIGINT to the foreground process group (make and devstack.run)
+    "sigint-to-the-process-group": lambda make, devstack: os.killpg(make, signal.SIGINT),
+    # a SIGTERM to the stack itself (kill, a supervisor that knows the python process)
+    "sigterm-to-devstack": lambda make, devstack: os.kill(devstack, signal.SIGTERM),
+    # a process manager's last resort: make cannot pass anything on, the stack notices its parent died
+    "sigkill-to-make": lambda make, devstack: os.kill(make, signal.SIGKILL),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", list(STOPS))
+def test_make_run_serves_50_clients_at_once_and_every_signal_stops_all_of_it_within_5_s(
+        tmp_path: Path, stop: str) -> None:
+    # GIVEN `make run` started from the repository root, ready
+    with make_run(tmp_path) as (make, base, api_port, engine_port, log):
+        tree = process_tree(make.pid)
+        commands = {pid: command_line(pid) for pid in tree}
+        devstack = [pid for pid, cmd in commands.items() if "-m devstack.run" in cmd]
+        servers = [pid for pid, cmd in commands.items() if "-m devstack.serve" in cmd]
+        assert len(devstack) == 1 and len(servers) == 1, commands
+        # WHEN 50 clients connect at the same moment, each on its own connection
+        outcomes = simultaneous_clients(base, SIMULTANEOUS_CLIENTS)
+        # THEN every one gets a complete answer: no connection reset or refused
+        failures = [outcome for outcome in outcomes if outcome != "ok"]
+        assert not failures, f"{len(failures)} of {SIMULTANEOUS_CLIENTS} clients failed: {failures[:5]}"
+
+        # WHEN the signal arrives
+        signalled = time.monotonic()
+        STOPS[stop](make.pid, devstack[0])
+        # THEN make, devstack.run and the server are gone and both ports free within 5 s
+        while time.monotonic() - signalled < STOP_WITHIN_S:
+            left = still_running(tree)
+            if not left and port_is_free(api_port) and port_is_free(engine_port):
+                break
+            time.sleep(0.05)
+        elapsed = time.monotonic() - signalled
+        left = still_running(tree)
+        assert not left, f"still running {elapsed:.1f} s after {stop}: {[commands[pid] for pid in left]}"
+        assert port_is_free(api_port), "the API server's port is still taken"
+        assert port_is_free(engine_port), "the engine's port is still taken"
+        print(f"{stop}: {SIMULTANEOUS_CLIENTS}/{SIMULTANEOUS_CLIENTS} clients answered; everything gone "
+              f"{elapsed:.2f} s after the signal")
+        # AND the stack stopped itself cleanly rather than being killed
+        make.wait(timeout=STOP_WITHIN_S)
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert "停止します / stopping" in text, text
+        assert "Traceback" not in text, text
