@@ -1,10 +1,11 @@
 # The two commands of the README: `make run` and `make test`. Both set themselves up.
+# `make package` builds the deployable template (infrastructure/README.md).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: vendor run test lint typecheck unit browser-deps bench bench-payments bench-console bench-settlement bench-coldstart clean
+.PHONY: vendor run package test lint typecheck unit browser-deps bench bench-payments bench-console bench-settlement bench-coldstart clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +27,13 @@ vendor: $(JSQR)
 
 run: $(STAMP) $(JSQR)
 	$(PY) -m devstack.run
+
+# The deployable stack for STAGE in build/STAGE/: `chalice package` with infrastructure/resources.json
+# merged in, finished by devstack/package.py (an ANY method on every path, a log group and an Errors
+# alarm per function). Offline apart from PyPI (Lambda wheels); deploying is `aws cloudformation ...`.
+STAGE ?= prod
+package: $(STAMP) $(JSQR)
+	$(PY) -m devstack.package --stage $(STAGE) build/$(STAGE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

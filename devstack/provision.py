@@ -57,13 +57,15 @@ BUCKET_PROPERTIES_NOT_APPLIED_LOCALLY: Mapping[str, str] = {
 }
 # Resources of the template that the local stack deliberately does not create.
 RESOURCES_NOT_APPLIED_LOCALLY: Mapping[str, str] = {
-    "AWS::ApiGateway::GatewayResponse": (
-        "API Gateway's own error bodies (unknown route, throttling); chalice local has no API Gateway, "
-        "chalicelib/http/local_gateway.py gives the same JSON 404 locally"
-    ),
     "AWS::S3::BucketPolicy": (
         "the TLS-only policy refers to the bucket ARN through intrinsics, moto does not evaluate "
         "bucket policies by default, and the local endpoint is plain HTTP on 127.0.0.1"
+    ),
+    "AWS::SNS::Topic": "the operator's alarm topic; the local stack raises no alarms",
+    "AWS::SNS::Subscription": "the operator's e-mail on the alarm topic; the local stack raises no alarms",
+    "AWS::CloudWatch::Alarm": (
+        "alarms on deployed metrics (API Gateway, Lambda, the jobs' EMF metrics); locally metrics are "
+        "disabled and the jobs are run by hand or by the CLI"
     ),
 }
 
