@@ -28,8 +28,14 @@ app.register_blueprint(web.routes)
 @app.schedule(Cron(5, 15, "*", "*", "?", "*"), name="close_settlement_periods")
 def close_settlement_periods(event: Any) -> None:
     """Every day at 00:05 JST (15:05 UTC): close every period whose end plus the grace has passed."""
-    from chalicelib import bootstrap
-    from chalicelib.http.logs import logger
+    from chalicelib.http import jobs
 
-    results = bootstrap.container().closing.close_due()
-    logger.info("settlement close", extra={"closed": [r.period_id for r in results]})
+    jobs.close_settlement_periods()
+
+
+@app.schedule(Cron(30, 15, "*", "*", "?", "*"), name="run_ledger_check")
+def run_ledger_check(event: Any) -> None:
+    """Every day at 00:30 JST (15:30 UTC), after the close: the conservation check, its report kept."""
+    from chalicelib.http import jobs
+
+    jobs.run_ledger_check()

@@ -173,3 +173,61 @@ def median(values: list[float]) -> float:
 
 def today_plus(days: int) -> str:
     return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)).isoformat()
+
+
+class Seeder:
+    """Writes payments (and cancellations) as the repository would, with their day and period totals,
+    by BatchWriteItem: seeding 100,000 payments one transaction at a time would take hours on moto.
+    Totals are summed here and written once each (shard 0), as the transactions would have left them."""
+
+    def __init__(self, writer: BatchWriter) -> None:
+        from chalicelib.payments.aggregates import AggregateKey, Counts
+
+        self.writer = writer
+        self.totals: dict[AggregateKey, Counts] = {}
+
+    def sale(self, payment: Any) -> None:
+        from chalicelib.payments.aggregates import Counts, sale_deltas
+        from chalicelib.payments.dynamo import payment_item
+
+        self.writer.add(payment_item(payment, "k" + payment.payment_id))
+        for key, counts in sale_deltas(payment):
+            self.totals.setdefault(key, Counts()).add(counts)
+
+    def cancel(self, payment: Any, at: dt.datetime) -> None:
+        """``payment`` as sold; stores it cancelled (call instead of ``sale``, after it)."""
+        import msgspec
+
+        from chalicelib.payments.aggregates import Counts, cancel_deltas
+        from chalicelib.payments.dynamo import cancel_item, payment_item
+
+        self.writer.add(payment_item(msgspec.structs.replace(payment, status="cancelled", cancelled_at=at),
+                                     "k" + payment.payment_id))
+        self.writer.add(cancel_item(payment, at, "bench"))
+        for key, counts in cancel_deltas(payment, at):
+            self.totals.setdefault(key, Counts()).add(counts)
+
+    def flush(self) -> None:
+        from chalicelib.payments.aggregates import DAY
+        from chalicelib.store.models import (
+            DayAggItem,
+            PeriodAggItem,
+            agg_pk,
+            day_agg_sk,
+            period_agg_sk,
+            period_aggs_pk,
+        )
+
+        for key, counts in self.totals.items():
+            fields = {f: getattr(counts, f) for f in counts.__struct_fields__}
+            if key.scope == DAY:
+                self.writer.add(DayAggItem(agg_pk(key.merchant_id), day_agg_sk(key.bucket, key.store_id, 0),
+                                           merchant_id=key.merchant_id, store_id=key.store_id, day=key.bucket,
+                                           **fields))
+            else:
+                self.writer.add(PeriodAggItem(agg_pk(key.merchant_id), period_agg_sk(key.bucket, key.store_id, 0),
+                                              merchant_id=key.merchant_id, store_id=key.store_id,
+                                              period_id=key.bucket, gsi1pk=period_aggs_pk(key.bucket),
+                                              gsi1sk=f"{key.merchant_id}#{key.store_id}#0", **fields))
+        self.totals.clear()
+        self.writer.flush()

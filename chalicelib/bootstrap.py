@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # services load on first use: a cold start pays only for what
     from chalicelib.payments.repository import PaymentRepository
     from chalicelib.payments.service import MerchantNames, PaymentService
     from chalicelib.settlement.closing import ClosingService
+    from chalicelib.settlement.ledger import LedgerService
     from chalicelib.settlement.payouts import PayoutService
     from chalicelib.settlement.repository import SettlementRepository
     from chalicelib.store.files import Files
@@ -169,7 +170,7 @@ class Container:
     def exports(self) -> ExportService:
         from chalicelib.console.export import ExportService
 
-        return ExportService(self.payment_repo, self.files, self.clock, self.settings.export_url_ttl_seconds)
+        return ExportService(self.history, self.files, self.clock, self.settings.export_url_ttl_seconds)
 
     @cached_property
     def closing(self) -> ClosingService:
@@ -181,6 +182,14 @@ class Container:
                               grace=dt.timedelta(minutes=s.settlement_grace_minutes),
                               direction=s.transfer_date_direction,
                               start=Period.parse(s.settlement_start_period))
+
+    @cached_property
+    def ledger(self) -> LedgerService:
+        from chalicelib.core.periods import Period
+        from chalicelib.settlement.ledger import LedgerService
+
+        return LedgerService(self.payment_repo, self.settlement_repo, self.files, self.clock,
+                             start=Period.parse(self.settings.settlement_start_period))
 
     @cached_property
     def payouts(self) -> PayoutService:

@@ -221,9 +221,16 @@ def run_due_schedules(container: Container) -> None:
     """One tick of the local scheduler: what the deployed ``@app.schedule`` functions would do.
 
     chalice's local server does not run ``@app.schedule``; this closes every period whose end plus the
-    grace has passed, as the daily 15:05 UTC function does. Safe every minute: closing is exactly-once.
+    grace has passed, as the daily 15:05 UTC function does, then runs the conservation check as the
+    daily 15:30 UTC function does (its report is what ``GET /v1/admin/ledger/check`` answers). Safe
+    every minute: closing is exactly-once and the check only reads.
     """
-    container.closing.close_due()
+    from chalicelib import bootstrap
+    from chalicelib.http import jobs
+
+    bootstrap.override(container)
+    jobs.close_settlement_periods()
+    jobs.run_ledger_check()
 
 
 def run_schedules_loop(stop_event: threading.Event, container: Container,

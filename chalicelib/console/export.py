@@ -1,7 +1,8 @@
 """CSV export of a merchant's history, streamed: memory does not grow with the rows.
 
-Rows go from the Query (bounded pages) through the CSV writer to the file store, which uploads
-them in parts (see ``store.s3``); memory holds one page of items and one part at most.
+Rows go from the Query (bounded pages, one day's index partition after another) through the CSV
+writer to the file store, which uploads them in parts (see ``store.s3``); memory holds one page of
+items and one part at most.
 
 Format (SPEC §6): UTF-8 with BOM, CRLF line ends, RFC 4180 quoting, Japanese headers, JST times.
 Cells that a spreadsheet would run as a formula are neutralised. The object key holds a random
@@ -15,11 +16,10 @@ import dataclasses
 import datetime as dt
 import secrets
 
-from chalicelib.console.history import STATUS_LABEL
+from chalicelib.console.history import STATUS_LABEL, HistoryService
 from chalicelib.console.ranges import Range
 from chalicelib.core.clock import Clock, jst_iso
 from chalicelib.payments.model import Payment
-from chalicelib.payments.repository import PaymentRepository
 from chalicelib.store.files import Files, neutralise
 
 HEADERS = ["取引日時", "決済ID", "店舗名", "利用者ID", "ポイント", "状態", "取消日時"]
@@ -47,8 +47,8 @@ class ExportResult:
 
 
 class ExportService:
-    def __init__(self, payments: PaymentRepository, files: Files, clock: Clock, ttl_seconds: int) -> None:
-        self.payments = payments
+    def __init__(self, history: HistoryService, files: Files, clock: Clock, ttl_seconds: int) -> None:
+        self.history = history
         self.files = files
         self.clock = clock
         self.ttl_seconds = ttl_seconds
@@ -58,8 +58,7 @@ class ExportService:
         stamp = rng.from_label.replace(":", "").replace("-", "") + "-" + rng.to_label.replace(":", "").replace("-", "")
         filename = f"取引履歴_{stamp}.csv"
         key = f"exports/{merchant_id}/{secrets.token_urlsafe(24)}/{filename}"
-        rows = self.files.write_csv(key, HEADERS, (csv_cells(p) for p in self.payments.iter_merchant_payments(
-            merchant_id, rng.start, rng.end, newest_first=True)))
+        rows = self.files.write_csv(key, HEADERS, (csv_cells(p) for p in self.history.iter_range(merchant_id, rng)))
         return ExportResult(url=self.files.link(key, filename, self.ttl_seconds),
                             expires_at=now + dt.timedelta(seconds=self.ttl_seconds), rows=rows, key=key,
                             filename=filename)

@@ -1,29 +1,33 @@
 """取引履歴: a merchant's payments in a JST range, newest first, with totals for the whole range.
 
-The rows of a range come from one Query on the merchant's own history index partition (no Scan,
-no row of another merchant, no row outside the range).
+Rows live in one index partition per merchant and JST day, so a page reads only the days it shows.
+Totals cost the number of days, not the number of payments: every day wholly inside the range is
+read from the day totals kept with each payment and cancellation (``payments.aggregates``), and only
+the rows of the (at most two) partial days at the edges of a minute-precise range are counted.
+The day totals also say which days have rows at all, so pages skip empty days without reading them.
 
-Totals (count and points of completed and of cancelled payments in the range) come from the same
-pass that produces the first page; they travel inside the (signed) cursor, so later pages do not
-read the range again.
+Totals are computed with the first page and travel inside the (signed) cursor.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec
+
 from chalicelib.console.ranges import Range
-from chalicelib.core.clock import jst_date
+from chalicelib.core.clock import JST, UTC
+from chalicelib.payments.aggregates import Counts
 from chalicelib.payments.model import Payment
 from chalicelib.payments.repository import PaymentRepository
 
 STATUS_LABEL = {"completed": "完了", "cancelled": "取消"}
+EXPORT_PAGE = 500
 
 
-@dataclasses.dataclass
-class Totals:
+class Totals(msgspec.Struct):
     completed_count: int = 0
     completed_points: int = 0
     cancelled_count: int = 0
@@ -37,19 +41,50 @@ class Totals:
             self.completed_count += 1
             self.completed_points += payment.amount
 
+    def merge(self, other: Totals) -> Totals:
+        for field in self.__struct_fields__:
+            setattr(self, field, getattr(self, field) + getattr(other, field))
+        return self
+
+    @classmethod
+    def of(cls, counts: Counts) -> Totals:
+        return cls(completed_count=counts.completed_count, completed_points=counts.completed_points,
+                   cancelled_count=counts.cancelled_count, cancelled_points=counts.cancelled_points)
+
     def as_dict(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
+        return msgspec.structs.asdict(self)
 
 
-@dataclasses.dataclass(frozen=True)
-class HistoryPage:
+class DaySpan(msgspec.Struct, frozen=True):
+    """The part of one JST day inside a range; ``whole`` when the range covers all of the day."""
+
+    day: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    whole: bool
+
+
+def day_spans(rng: Range) -> list[DaySpan]:
+    """The JST days the range touches, oldest first, each clipped to the range."""
+    spans: list[DaySpan] = []
+    day = rng.start.astimezone(JST).date()
+    while True:
+        day_start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=JST).astimezone(UTC)
+        day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), tzinfo=JST).astimezone(UTC)
+        if day_start >= rng.end:
+            return spans
+        start, end = max(day_start, rng.start), min(day_end, rng.end)
+        spans.append(DaySpan(day, start, end, whole=(start, end) == (day_start, day_end)))
+        day += dt.timedelta(days=1)
+
+
+class HistoryPage(msgspec.Struct, frozen=True):
     rows: list[Payment]
     totals: Totals
     cursor: dict[str, Any] | None  # to be signed by the caller
 
 
-@dataclasses.dataclass(frozen=True)
-class DayTotals:
+class DayTotals(msgspec.Struct, frozen=True):
     day: dt.date
     totals: Totals
 
@@ -58,41 +93,84 @@ class HistoryService:
     def __init__(self, payments: PaymentRepository) -> None:
         self.payments = payments
 
+    # -- totals ---------------------------------------------------------------------------------
+    def _counts(self, merchant_id: str, spans: list[DaySpan]) -> dict[dt.date, Counts]:
+        return self.payments.day_counts(merchant_id, spans[0].day, spans[-1].day) if spans else {}
+
+    def _edge(self, merchant_id: str, span: DaySpan) -> Totals:
+        totals = Totals()
+        for payment in self._rows(merchant_id, span, newest_first=False):
+            totals.add(payment)
+        return totals
+
+    def daily(self, merchant_id: str, rng: Range) -> list[DayTotals]:
+        """Per JST day in the range: completed and cancelled counts and points (for the chart and
+        the range totals). Whole days come from the day totals, partial ones from their rows."""
+        spans = day_spans(rng)
+        counts = self._counts(merchant_id, spans)
+        out = []
+        for span in spans:
+            found = counts.get(span.day)
+            if found is None or found.sales_count == 0:
+                out.append(DayTotals(span.day, Totals()))
+            elif span.whole:
+                out.append(DayTotals(span.day, Totals.of(found)))
+            else:
+                out.append(DayTotals(span.day, self._edge(merchant_id, span)))
+        return out
+
+    def totals(self, merchant_id: str, rng: Range) -> Totals:
+        total = Totals()
+        for day in self.daily(merchant_id, rng):
+            total.merge(day.totals)
+        return total
+
+    # -- rows -----------------------------------------------------------------------------------
+    def _rows(self, merchant_id: str, span: DaySpan, *, newest_first: bool) -> Iterator[Payment]:
+        after: dict[str, Any] | None = None
+        while True:
+            rows, after = self.payments.day_payments(merchant_id, span.day, span.start, span.end,
+                                                     newest_first=newest_first, limit=EXPORT_PAGE, after=after)
+            yield from rows
+            if after is None:
+                return
+
+    def _busy_spans(self, merchant_id: str, rng: Range) -> list[DaySpan]:
+        """The days of the range with any payment, newest first."""
+        spans = day_spans(rng)
+        counts = self._counts(merchant_id, spans)
+        return [s for s in reversed(spans) if (c := counts.get(s.day)) is not None and c.sales_count > 0]
+
+    def iter_range(self, merchant_id: str, rng: Range) -> Iterator[Payment]:
+        """Every payment of the range, newest first, one page in memory at a time."""
+        for span in self._busy_spans(merchant_id, rng):
+            yield from self._rows(merchant_id, span, newest_first=True)
+
     def page(self, merchant_id: str, rng: Range, *, limit: int, cursor: dict[str, Any] | None) -> HistoryPage:
         """One page of rows and the range totals; ``cursor`` is what a previous call returned."""
         if cursor is None:
-            return self._first_page(merchant_id, rng, limit)
-        totals = Totals(**{k: int(v) for k, v in cursor["totals"].items()})
-        rows, after = self.payments.merchant_payments(merchant_id, rng.start, rng.end, newest_first=True,
-                                                      limit=limit, after=cursor["key"])
-        return HistoryPage(rows, totals, {"key": after, "totals": totals.as_dict()} if after else None)
-
-    def _first_page(self, merchant_id: str, rng: Range, limit: int) -> HistoryPage:
-        totals = Totals()
+            totals = self.totals(merchant_id, rng)
+            day, after = None, None
+        else:
+            totals = Totals(**{k: int(v) for k, v in cursor["totals"].items()})
+            day, after = dt.date.fromisoformat(cursor["day"]), cursor.get("key")
+        spans = self._busy_spans(merchant_id, rng)
+        if day is not None:
+            spans = [s for s in spans if s.day <= day]
         rows: list[Payment] = []
-        extra = False
-        for payment in self.payments.iter_merchant_payments(merchant_id, rng.start, rng.end, newest_first=True):
-            totals.add(payment)
-            if len(rows) < limit:
-                rows.append(payment)
-            else:
-                extra = True
-        cursor = None
-        if extra:
-            # the key after which the second page starts: read it back as a page of the same size
-            _, after = self.payments.merchant_payments(merchant_id, rng.start, rng.end, newest_first=True,
-                                                       limit=limit)
-            cursor = {"key": after, "totals": totals.as_dict()}
-        return HistoryPage(rows, totals, cursor)
-
-    def daily(self, merchant_id: str, rng: Range) -> list[DayTotals]:
-        """Per JST day in the range: completed and cancelled counts and points (for the chart)."""
-        days: dict[dt.date, Totals] = {}
-        day = jst_date(rng.start)
-        last = jst_date(rng.end - dt.timedelta(milliseconds=1))
-        while day <= last:
-            days[day] = Totals()
-            day += dt.timedelta(days=1)
-        for payment in self.payments.iter_merchant_payments(merchant_id, rng.start, rng.end, newest_first=False):
-            days[jst_date(payment.completed_at)].add(payment)
-        return [DayTotals(d, t) for d, t in days.items()]
+        for i, span in enumerate(spans):
+            if day is not None and span.day != day:
+                after = None
+            found, after = self.payments.day_payments(merchant_id, span.day, span.start, span.end, newest_first=True,
+                                                      limit=limit - len(rows), after=after)
+            rows += found
+            if len(rows) == limit:
+                if after is not None:
+                    return HistoryPage(rows, totals, {"day": span.day.isoformat(), "key": after,
+                                                      "totals": totals.as_dict()})
+                if i + 1 < len(spans):
+                    return HistoryPage(rows, totals, {"day": spans[i + 1].day.isoformat(), "key": None,
+                                                      "totals": totals.as_dict()})
+                break
+            day = None
+        return HistoryPage(rows, totals, None)

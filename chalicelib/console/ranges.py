@@ -16,8 +16,11 @@ from chalicelib.core.clock import JST, UTC, jst_date
 from chalicelib.core.errors import InvalidRequest
 
 MAX_DAYS = 366
-_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The product's dates: anything outside is a typo (and 0001 or 9999 would overflow once shifted to UTC).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+# ASCII digits only: ``\d`` would also accept other scripts' digits such as "٢".
+_MINUTE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,16 +40,20 @@ class Range:
 def _parse(value: str, param: str, *, is_end: bool) -> dt.datetime:
     bad = InvalidRequest(f"{param} は 2026-11-01T09:00 の形(日本時間、分まで)で指定してください。", param=param)
     try:
-        if _MINUTE.match(value):
+        if _MINUTE.fullmatch(value):
             moment = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M").replace(tzinfo=JST)
-            return moment + dt.timedelta(minutes=1) if is_end else moment
-        if _DAY.match(value):
-            day = dt.date.fromisoformat(value)
-            moment = dt.datetime.combine(day, dt.time(0, 0), tzinfo=JST)
-            return moment + dt.timedelta(days=1) if is_end else moment
+        elif _DAY.fullmatch(value):
+            moment = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(0, 0), tzinfo=JST)
+        else:
+            raise bad
     except ValueError:
         raise bad from None
-    raise bad
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        window = f"{FIRST_DAY.year}年から{LAST_DAY.year}年まで"
+        raise InvalidRequest(f"{param} は {window}の日付にしてください。", param=param)
+    if is_end:
+        return moment + (dt.timedelta(minutes=1) if _MINUTE.fullmatch(value) else dt.timedelta(days=1))
+    return moment
 
 
 def parse_range(raw_from: str | None, raw_to: str | None, now: dt.datetime) -> Range:

@@ -42,3 +42,14 @@ def metrics_latency(elapsed_ms: float) -> None:
         metrics.flush_metrics(raise_on_empty_metrics=False)
     except Exception:  # metrics must never break a response
         logger.warning("metrics flush failed")
+
+
+def publish_metric(name: str, value: float) -> None:
+    """One value of a job's metric, flushed at once (jobs are not requests: nothing else flushes)."""
+    if is_metrics_disabled():
+        return
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics = _metrics()
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.flush_metrics(raise_on_empty_metrics=False)

@@ -16,7 +16,17 @@ from chalicelib.merchants.bank import BankAccount
 from chalicelib.merchants.model import Merchant
 from chalicelib.merchants.repository import MerchantIdTaken, merchant_not_found
 from chalicelib.store import connection as db
-from chalicelib.store.models import MERCHANTS_INDEX_PK, AccountItem, BankMap, MerchantItem, merchant_pk
+from chalicelib.store.models import (
+    AGG_SHARDS,
+    MERCHANTS_INDEX_PK,
+    AccountItem,
+    BankMap,
+    MerchantItem,
+    TillItem,
+    merchant_pk,
+    till_pk,
+    till_sk,
+)
 
 
 def _bank_map(bank: BankAccount) -> BankMap:
@@ -51,7 +61,7 @@ class DynamoMerchantRepository:
 
     def page(self, *, limit: int, after: dict[str, Any] | None) -> tuple[list[Merchant], dict[str, Any] | None]:
         items, last = db.page(MerchantItem.query(MERCHANTS_INDEX_PK, index_name="gsi1", limit=limit,
-                                                 page_size=limit, last_evaluated_key=after), limit)
+                                                 page_size=limit + 1, last_evaluated_key=after), limit)
         return [merchant_from_item(i) for i in items], last
 
     def all(self) -> Iterator[Merchant]:
@@ -62,6 +72,9 @@ class DynamoMerchantRepository:
         tx = db.Transaction()
         tx.put("merchant", merchant_item(merchant), condition=MerchantItem.pk.does_not_exist())
         tx.put("login", account_item(owner), condition=AccountItem.pk.does_not_exist())
+        for shard in range(AGG_SHARDS):
+            tx.put(f"till{shard}", TillItem(till_pk(merchant.merchant_id), till_sk(shard), status=merchant.status,
+                                            updated_at=merchant.created_at))
         try:
             tx.commit()
         except db.TransactionCancelled as exc:
@@ -72,10 +85,19 @@ class DynamoMerchantRepository:
             raise
 
     def set_status(self, merchant_id: str, status: str, now: dt.datetime) -> Merchant:
-        item = MerchantItem(merchant_pk(merchant_id), "PROFILE")
+        """The profile and every shard of the till status together: a payment checks one shard."""
+        tx = db.Transaction()
+        tx.update("merchant", MerchantItem(merchant_pk(merchant_id), "PROFILE"),
+                  [MerchantItem.status.set(status), MerchantItem.updated_at.set(now)],
+                  condition=MerchantItem.pk.exists())
+        for shard in range(AGG_SHARDS):
+            tx.put(f"till{shard}", TillItem(till_pk(merchant_id), till_sk(shard), status=status, updated_at=now))
         try:
-            db.update(item, [MerchantItem.status.set(status), MerchantItem.updated_at.set(now)],
-                      condition=MerchantItem.pk.exists())
-        except db.ConditionFailed:
-            raise merchant_not_found() from None
-        return merchant_from_item(item)
+            tx.commit()
+        except db.TransactionCancelled as exc:
+            if exc.failed("merchant"):
+                raise merchant_not_found() from None
+            raise
+        merchant = self.get(merchant_id)
+        assert merchant is not None  # merchants are never deleted
+        return merchant

@@ -1,41 +1,61 @@
 """The DynamoDB implementation of :mod:`chalicelib.payments.repository`: the only code that knows how
-these records are stored (``store.models``), and where storage failures become domain outcomes."""
+these records are stored (``store.models``), and where storage failures become domain outcomes.
 
+A payment's transaction holds six items: the wallet (on its version), the payment (new), one shard
+of the shop's till status (active), the idempotency record (new), one shard of the day's totals and
+one of the period's. Shards are picked at random on every attempt, so concurrent payments to one shop
+rarely touch the same item and a retry after a conflict most likely lands elsewhere.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pynamodb.expressions.update import Action
 
-from chalicelib.core.clock import utc_key
+from chalicelib.core.clock import jst_date, utc_key
 from chalicelib.core.errors import WriteRejected
-from chalicelib.core.periods import period_of
 from chalicelib.merchants.model import ACTIVE
+from chalicelib.payments.aggregates import DAY, AggregateKey, Counts, cancel_deltas, sale_deltas
 from chalicelib.payments.model import COMPLETED, Grant, IdempotencyRecord, LedgerEvent, Payment
 from chalicelib.payments.repository import IDEMPOTENCY_TTL, Key
 from chalicelib.payments.wallet import Lot, Share, Wallet
 from chalicelib.store import connection as db
 from chalicelib.store.models import (
+    AGG_SHARDS,
+    GRANTS_AGG_PK,
+    WALLET_INDEX_SHARDS,
     CancelItem,
+    DayAggItem,
+    GrantAggItem,
     GrantItem,
     IdempotencyItem,
     LedgerItem,
     LotMap,
-    MerchantItem,
     PaymentItem,
+    PeriodAggItem,
+    TillItem,
     WalletItem,
+    agg_pk,
     consumer_history_pk,
+    day_agg_sk,
+    events_pk,
     grant_pk,
     idem_pk,
-    merchant_history_pk,
-    merchant_pk,
+    merchant_day_pk,
     payment_pk,
-    period_events_pk,
+    period_agg_sk,
+    period_aggs_pk,
+    till_pk,
+    till_sk,
     wallet_pk,
+    wallets_index_pk,
 )
+
+COUNT_FIELDS = Counts.__struct_fields__
 
 
 # -- translation ---------------------------------------------------------------------------------
@@ -55,35 +75,40 @@ def payment_from_item(item: PaymentItem) -> Payment:
     return Payment(payment_id=item.payment_id, merchant_id=item.merchant_id, consumer_id=item.consumer_id,
                    amount=item.amount, status=item.status, completed_at=item.completed_at,
                    cancelled_at=item.cancelled_at, name_ja=item.name_ja or "", name_en=item.name_en or "",
-                   shares=tuple(Share(m.id, m.exp, m.pts) for m in item.shares or []))
+                   shares=tuple(Share(m.id, m.exp, m.pts) for m in item.shares or []),
+                   store_id=item.store_id or item.merchant_id)
 
 
 def payment_item(p: Payment, idempotency_key: str | None) -> PaymentItem:
     at = utc_key(p.completed_at)
     return PaymentItem(
         payment_pk(p.payment_id), "PAYMENT", payment_id=p.payment_id, merchant_id=p.merchant_id,
-        consumer_id=p.consumer_id, amount=p.amount, status=p.status, completed_at=p.completed_at,
+        store_id=p.store_id, consumer_id=p.consumer_id, amount=p.amount, status=p.status, completed_at=p.completed_at,
         name_ja=p.name_ja, name_en=p.name_en, shares=[_lot_map(s) for s in p.shares], idempotency_key=idempotency_key,
-        gsi1pk=merchant_history_pk(p.merchant_id), gsi1sk=f"{at}#{p.payment_id}",
+        gsi1pk=merchant_day_pk(p.merchant_id, jst_date(p.completed_at)), gsi1sk=f"{at}#{p.payment_id}",
         gsi2pk=consumer_history_pk(p.consumer_id), gsi2sk=f"{at}#{p.payment_id}",
-        gsi3pk=period_events_pk(period_of(p.completed_at).id), gsi3sk=f"{p.merchant_id}#{at}#{p.payment_id}#S",
+        gsi3pk=events_pk(p.merchant_id), gsi3sk=f"{at}#{p.payment_id}#S",
     )
 
 
 def cancel_item(p: Payment, cancelled_at: dt.datetime, by: str) -> CancelItem:
-    at = utc_key(cancelled_at)
     return CancelItem(
         payment_pk(p.payment_id), "CANCEL", payment_id=p.payment_id, merchant_id=p.merchant_id,
-        consumer_id=p.consumer_id, amount=p.amount, completed_at=p.completed_at, cancelled_at=cancelled_at,
-        cancelled_by=by, gsi3pk=period_events_pk(period_of(cancelled_at).id),
-        gsi3sk=f"{p.merchant_id}#{at}#{p.payment_id}#C",
+        store_id=p.store_id, consumer_id=p.consumer_id, amount=p.amount, completed_at=p.completed_at,
+        cancelled_at=cancelled_at, cancelled_by=by, gsi3pk=events_pk(p.merchant_id),
+        gsi3sk=f"{utc_key(cancelled_at)}#{p.payment_id}#C",
     )
 
 
 def event_from_item(item: LedgerItem) -> LedgerEvent:
+    store = item.store_id or item.merchant_id
     if isinstance(item, CancelItem):
-        return LedgerEvent("cancel", item.payment_id, item.merchant_id, item.amount, item.cancelled_at)
-    return LedgerEvent("sale", item.payment_id, item.merchant_id, item.amount, item.completed_at)
+        return LedgerEvent("cancel", item.payment_id, item.merchant_id, item.amount, item.cancelled_at, store)
+    return LedgerEvent("sale", item.payment_id, item.merchant_id, item.amount, item.completed_at, store)
+
+
+def counts_of(item: DayAggItem | PeriodAggItem) -> Counts:
+    return Counts(**{f: getattr(item, f) or 0 for f in COUNT_FIELDS})
 
 
 def _wallet_write(wallet: Wallet, lots: Sequence[Lot], add_expired: int, now: dt.datetime
@@ -105,8 +130,34 @@ def _version_condition(wallet: Wallet) -> Any:
     return WalletItem.version == wallet.version
 
 
-def _cancelled(exc: db.TransactionCancelled) -> WriteRejected:
+def _add_totals(tx: db.Transaction, deltas: list[tuple[AggregateKey, Counts]]) -> None:
+    """ADD each delta to one shard (any shard: totals only ever add up) of its total."""
+    for n, (key, counts) in enumerate(deltas):
+        shard = random.randrange(AGG_SHARDS)
+        model: type[DayAggItem] | type[PeriodAggItem]
+        if key.scope == DAY:
+            model = DayAggItem
+            item: DayAggItem | PeriodAggItem = DayAggItem(agg_pk(key.merchant_id),
+                                                          day_agg_sk(key.bucket, key.store_id, shard))
+            actions: list[Action] = [DayAggItem.day.set(key.bucket)]
+        else:
+            model = PeriodAggItem
+            item = PeriodAggItem(agg_pk(key.merchant_id), period_agg_sk(key.bucket, key.store_id, shard))
+            actions = [PeriodAggItem.period_id.set(key.bucket), PeriodAggItem.gsi1pk.set(period_aggs_pk(key.bucket)),
+                       PeriodAggItem.gsi1sk.set(f"{key.merchant_id}#{key.store_id}#{shard}")]
+        actions += [model.merchant_id.set(key.merchant_id), model.store_id.set(key.store_id)]
+        actions += [getattr(model, f).add(getattr(counts, f)) for f in COUNT_FIELDS if getattr(counts, f)]
+        tx.update(f"total{n}", item, actions)
+
+
+def _rejected(exc: db.TransactionCancelled) -> WriteRejected:
     return WriteRejected(exc.conditions)
+
+
+def _page(results: Any, limit: int | None) -> tuple[list[Any], Key | None]:
+    if limit is None:
+        return list(results), None
+    return db.page(results, limit)
 
 
 class DynamoPaymentRepository:
@@ -143,46 +194,58 @@ class DynamoPaymentRepository:
     def consumer_payments(self, consumer_id: str, *, limit: int, after: Key | None
                           ) -> tuple[list[Payment], Key | None]:
         items, last = db.page(PaymentItem.query(consumer_history_pk(consumer_id), index_name="gsi2",
-                                                scan_index_forward=False, limit=limit, page_size=limit,
+                                                scan_index_forward=False, limit=limit, page_size=limit + 1,
                                                 last_evaluated_key=after), limit)
         return [payment_from_item(i) for i in items], last
 
-    def _merchant_query(self, merchant_id: str, start: dt.datetime, end: dt.datetime, newest_first: bool,
-                        **kwargs: Any) -> Any:
+    def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
+                     newest_first: bool, limit: int | None = None, after: Key | None = None
+                     ) -> tuple[list[Payment], Key | None]:
         # BETWEEN is inclusive and the range end exclusive: every sort key is "<stamp>#<id>", so the
         # bare stamp of the end instant sorts before any key at that instant and excludes it.
-        return PaymentItem.query(merchant_history_pk(merchant_id), index_name="gsi1",
-                                 range_key_condition=PaymentItem.gsi1sk.between(utc_key(start), utc_key(end)),
-                                 scan_index_forward=not newest_first, **kwargs)
-
-    def merchant_payments(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *, newest_first: bool,
-                          limit: int | None = None, after: Key | None = None) -> tuple[list[Payment], Key | None]:
-        if limit is None:
-            return list(self.iter_merchant_payments(merchant_id, start, end, newest_first=newest_first)), None
-        items, last = db.page(self._merchant_query(merchant_id, start, end, newest_first, limit=limit,
-                                                   page_size=limit, last_evaluated_key=after), limit)
+        kwargs: dict[str, Any] = {"last_evaluated_key": after}
+        if limit is not None:
+            kwargs.update(limit=limit, page_size=limit + 1)  # one more tells whether anything is left
+        results = PaymentItem.query(merchant_day_pk(merchant_id, day), index_name="gsi1",
+                                    range_key_condition=PaymentItem.gsi1sk.between(utc_key(start), utc_key(end)),
+                                    scan_index_forward=not newest_first, **kwargs)
+        items, last = _page(results, limit)
         return [payment_from_item(i) for i in items], last
 
-    def iter_merchant_payments(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *,
-                               newest_first: bool) -> Iterator[Payment]:
-        for item in self._merchant_query(merchant_id, start, end, newest_first):
-            yield payment_from_item(item)
+    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
+        out: dict[dt.date, Counts] = {}
+        condition = DayAggItem.sk.between(f"D#{first.isoformat()}", f"D#{last.isoformat()}#\uffff")
+        for item in DayAggItem.query(agg_pk(merchant_id), range_key_condition=condition, consistent_read=True):
+            day = dt.date.fromisoformat(item.sk.split("#")[1])
+            out.setdefault(day, Counts()).add(counts_of(item))
+        return out
 
-    def period_events(self, period_id: str, merchant_id: str | None = None) -> Iterator[LedgerEvent]:
-        condition = LedgerItem.gsi3sk.startswith(merchant_id + "#") if merchant_id else None
-        for item in LedgerItem.query(period_events_pk(period_id), index_name="gsi3", range_key_condition=condition):
-            yield event_from_item(item)
+    def period_counts(self, period_id: str) -> dict[str, Counts]:
+        out: dict[str, Counts] = {}
+        for item in PeriodAggItem.query(period_aggs_pk(period_id), index_name="gsi1"):
+            out.setdefault(str(item.merchant_id), Counts()).add(counts_of(item))
+        return out
 
-    def ledger_snapshot(self) -> Iterator[Wallet | Grant | Payment | LedgerEvent]:
-        for item in WalletItem.scan(WalletItem.sk == "WALLET"):
-            yield wallet_from_item(item.pk.removeprefix("WALLET#"), item)
-        for grant in GrantItem.scan(GrantItem.sk == "GRANT"):
-            yield Grant(grant.grant_id, grant.consumer_id, grant.points, grant.expires_on)
-        for ledger in LedgerItem.scan():
-            if isinstance(ledger, PaymentItem):
-                yield payment_from_item(ledger)
-            else:
-                yield event_from_item(ledger)
+    def merchant_events(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *,
+                        after: Key | None = None, limit: int | None = None) -> tuple[list[LedgerEvent], Key | None]:
+        kwargs: dict[str, Any] = {"last_evaluated_key": after}
+        if limit is not None:
+            kwargs.update(limit=limit, page_size=limit + 1)
+        results = LedgerItem.query(events_pk(merchant_id), index_name="gsi3",
+                                   range_key_condition=LedgerItem.gsi3sk.between(utc_key(start), utc_key(end)),
+                                   **kwargs)
+        items, last = _page(results, limit)
+        return [event_from_item(i) for i in items], last
+
+    def granted_points(self) -> int:
+        return sum(item.points or 0 for item in GrantAggItem.query(GRANTS_AGG_PK, consistent_read=True))
+
+    def wallets(self) -> Iterator[Wallet]:
+        for shard in range(WALLET_INDEX_SHARDS):
+            keys = [(k.pk, k.sk) for k in WalletItem.query(f"WALLETS#{shard}", index_name="gsi4")]
+            for start in range(0, len(keys), 100):
+                for item in WalletItem.batch_get(keys[start:start + 100]):
+                    yield wallet_from_item(item.pk.removeprefix("WALLET#"), item)
 
     # -- writes ---------------------------------------------------------------------------------
     def commit_payment(self, *, wallet: Wallet, lots: Sequence[Lot], swept_points: int, payment: Payment,
@@ -192,17 +255,21 @@ class DynamoPaymentRepository:
         item, actions = _wallet_write(wallet, lots, swept_points, now)
         tx.update("wallet", item, actions, condition=_version_condition(wallet))
         tx.put("payment", payment_item(payment, record.key), condition=PaymentItem.pk.does_not_exist())
-        tx.check("merchant", MerchantItem, merchant_pk(payment.merchant_id), "PROFILE",
-                 condition=MerchantItem.status == ACTIVE)
+        # One shard of the shop's status, not its profile: the profile would be in every payment of the
+        # shop and concurrent transactions on one item conflict. A shard never written means a shop
+        # registered before shards existed and never suspended since (suspension writes every shard).
+        tx.check("merchant", TillItem, till_pk(payment.store_id), till_sk(random.randrange(AGG_SHARDS)),
+                 condition=TillItem.status.does_not_exist() | (TillItem.status == ACTIVE))
         tx.put("idempotency", IdempotencyItem(
             idem_pk(record.consumer_id, record.key), "IDEM", fingerprint=record.fingerprint, status=record.status,
             response=record.response, payment_id=record.payment_id, created_at=record.created_at,
             ttl=now + IDEMPOTENCY_TTL,
         ), condition=IdempotencyItem.pk.does_not_exist())
+        _add_totals(tx, sale_deltas(payment))
         try:
             tx.commit()
         except db.TransactionCancelled as exc:
-            raise _cancelled(exc) from exc
+            raise _rejected(exc) from exc
 
     def commit_cancel(self, *, payment: Payment, wallet: Wallet, lots: Sequence[Lot], to_expired: int,
                       now: dt.datetime, by: str) -> None:
@@ -214,10 +281,11 @@ class DynamoPaymentRepository:
         tx.put("cancel", cancel_item(payment, now, by), condition=CancelItem.sk.does_not_exist())
         item, actions = _wallet_write(wallet, lots, to_expired, now)
         tx.update("wallet", item, actions, condition=_version_condition(wallet))
+        _add_totals(tx, cancel_deltas(payment, now))
         try:
             tx.commit()
         except db.TransactionCancelled as exc:
-            raise _cancelled(exc) from exc
+            raise _rejected(exc) from exc
 
     def commit_grant(self, grant: Grant, lot: Lot, now: dt.datetime) -> None:
         tx = db.Transaction()
@@ -233,8 +301,13 @@ class DynamoPaymentRepository:
             WalletItem.version.set((WalletItem.version | 0) + 1),
             WalletItem.expired_points.set(WalletItem.expired_points | 0),
             WalletItem.updated_at.set(now),
+            # the sparse, keys-only index the ledger check lists wallets from (set once: no index write later)
+            WalletItem.gsi4pk.set(WalletItem.gsi4pk | wallets_index_pk(grant.consumer_id)),
+            WalletItem.gsi4sk.set(WalletItem.gsi4sk | grant.consumer_id),
         ])
+        tx.update("total", GrantAggItem(GRANTS_AGG_PK, f"D#{jst_date(now).isoformat()}#{random.randrange(AGG_SHARDS)}"),
+                  [GrantAggItem.grants_count.add(1), GrantAggItem.points.add(grant.points)])
         try:
             tx.commit()
         except db.TransactionCancelled as exc:
-            raise _cancelled(exc) from exc
+            raise _rejected(exc) from exc

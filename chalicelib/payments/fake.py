@@ -12,9 +12,10 @@ from typing import Any
 
 import msgspec
 
+from chalicelib.core.clock import jst_date
 from chalicelib.core.errors import WriteRejected
-from chalicelib.core.periods import period_of
 from chalicelib.merchants.fake import FakeMerchantRepository
+from chalicelib.payments.aggregates import DAY, PERIOD, AggregateKey, Counts, cancel_deltas, sale_deltas
 from chalicelib.payments.model import CANCELLED, COMPLETED, Grant, IdempotencyRecord, LedgerEvent, Payment
 from chalicelib.payments.wallet import Lot, Wallet
 
@@ -24,7 +25,8 @@ Key = dict[str, Any]
 class FakePaymentRepository:
     def __init__(self, merchants: FakeMerchantRepository | None = None) -> None:
         self.merchants = merchants or FakeMerchantRepository()
-        self.wallets: dict[str, Wallet] = {}
+        self.wallets_by_id: dict[str, Wallet] = {}
+        self.totals: dict[AggregateKey, Counts] = {}
         self.payments: dict[str, Payment] = {}
         self.cancellations: dict[str, LedgerEvent] = {}
         self.grants: dict[str, Grant] = {}
@@ -50,7 +52,7 @@ class FakePaymentRepository:
 
     # -- reads ----------------------------------------------------------------------------------
     def wallet(self, consumer_id: str) -> Wallet:
-        return self.wallets.get(consumer_id) or Wallet.empty(consumer_id)
+        return self.wallets_by_id.get(consumer_id) or Wallet.empty(consumer_id)
 
     def payment(self, payment_id: str) -> Payment | None:
         return self.payments.get(payment_id)
@@ -62,15 +64,16 @@ class FakePaymentRepository:
         return self.records.get((consumer_id, key))
 
     @staticmethod
-    def _page(rows: list[Payment], limit: int | None, after: Key | None) -> tuple[list[Payment], Key | None]:
+    def _page(rows: list[Any], limit: int | None, after: Key | None, key: str = "payment_id"
+              ) -> tuple[list[Any], Key | None]:
         start = 0
         if after is not None:
-            start = next((i + 1 for i, p in enumerate(rows) if p.payment_id == after["payment_id"]), len(rows))
+            start = next((i + 1 for i, p in enumerate(rows) if getattr(p, key) == after[key]), len(rows))
         if limit is None:
             return rows[start:], None
         chunk = rows[start:start + limit]
         more = start + limit < len(rows)
-        return chunk, ({"payment_id": chunk[-1].payment_id} if chunk and more else None)
+        return chunk, ({key: getattr(chunk[-1], key)} if chunk and more else None)
 
     def consumer_payments(self, consumer_id: str, *, limit: int, after: Key | None
                           ) -> tuple[list[Payment], Key | None]:
@@ -78,31 +81,71 @@ class FakePaymentRepository:
                       key=lambda p: (p.completed_at, p.payment_id), reverse=True)
         return self._page(rows, limit, after)
 
-    def merchant_payments(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *, newest_first: bool,
-                          limit: int | None = None, after: Key | None = None) -> tuple[list[Payment], Key | None]:
-        rows = sorted((p for p in self.payments.values()
-                       if p.merchant_id == merchant_id and start <= p.completed_at < end),
+    def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
+                     newest_first: bool, limit: int | None = None, after: Key | None = None
+                     ) -> tuple[list[Payment], Key | None]:
+        rows = sorted((p for p in self.payments.values() if p.merchant_id == merchant_id
+                       and jst_date(p.completed_at) == day and start <= p.completed_at < end),
                       key=lambda p: (p.completed_at, p.payment_id), reverse=newest_first)
         return self._page(rows, limit, after)
 
-    def iter_merchant_payments(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *,
-                               newest_first: bool) -> Iterator[Payment]:
-        yield from self.merchant_payments(merchant_id, start, end, newest_first=newest_first)[0]
+    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
+        out: dict[dt.date, Counts] = {}
+        for key, counts in self.totals.items():
+            if key.merchant_id == merchant_id and key.scope == DAY:
+                day = dt.date.fromisoformat(key.bucket)
+                if first <= day <= last:
+                    out.setdefault(day, Counts()).add(counts)
+        return out
 
-    def period_events(self, period_id: str, merchant_id: str | None = None) -> Iterator[LedgerEvent]:
-        events = [LedgerEvent("sale", p.payment_id, p.merchant_id, p.amount, p.completed_at)
-                  for p in self.payments.values()] + list(self.cancellations.values())
-        chosen = [e for e in events if period_of(e.at).id == period_id
-                  and (merchant_id is None or e.merchant_id == merchant_id)]
-        yield from sorted(chosen, key=lambda e: (e.merchant_id, e.at, e.payment_id, e.kind))
+    def period_counts(self, period_id: str) -> dict[str, Counts]:
+        out: dict[str, Counts] = {}
+        for key, counts in self.totals.items():
+            if key.scope == PERIOD and key.bucket == period_id:
+                out.setdefault(key.merchant_id, Counts()).add(counts)
+        return out
 
-    def ledger_snapshot(self) -> Iterator[Wallet | Grant | Payment | LedgerEvent]:
-        yield from self.wallets.values()
-        yield from self.grants.values()
-        yield from self.payments.values()
-        yield from self.cancellations.values()
+    def _events(self, merchant_id: str) -> list[LedgerEvent]:
+        events = [LedgerEvent("sale", p.payment_id, p.merchant_id, p.amount, p.completed_at, p.store_id)
+                  for p in self.payments.values() if p.merchant_id == merchant_id]
+        events += [e for e in self.cancellations.values() if e.merchant_id == merchant_id]
+        return sorted(events, key=lambda e: (e.at, e.payment_id, e.kind == "sale"))
+
+    def merchant_events(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *,
+                        after: Key | None = None, limit: int | None = None) -> tuple[list[LedgerEvent], Key | None]:
+        rows = [e for e in self._events(merchant_id) if start <= e.at < end]
+        if after is not None:
+            rows = [e for e in rows if (e.at, e.payment_id, e.kind == "sale") > (
+                dt.datetime.fromisoformat(after["at"]), after["payment_id"], after["kind"] == "sale")]
+        if limit is None or len(rows) <= limit:
+            return rows[:limit] if limit else rows, None
+        last = rows[limit - 1]
+        return rows[:limit], {"at": last.at.isoformat(), "payment_id": last.payment_id, "kind": last.kind}
+
+    def granted_points(self) -> int:
+        return sum(g.points for g in self.grants.values())
+
+    def wallets(self) -> Iterator[Wallet]:
+        yield from list(self.wallets_by_id.values())
 
     # -- writes ---------------------------------------------------------------------------------
+    def seed_sale(self, payment: Payment) -> None:
+        """A sale as it would stand after a payment, without a wallet behind it (settlement tests)."""
+        self.payments[payment.payment_id] = payment
+        self._add_totals(sale_deltas(payment))
+
+    def seed_cancel(self, payment_id: str, at: dt.datetime) -> None:
+        """Its cancellation at ``at``, likewise."""
+        stored = self.payments[payment_id]
+        self.payments[payment_id] = msgspec.structs.replace(stored, status=CANCELLED, cancelled_at=at)
+        self.cancellations[payment_id] = LedgerEvent("cancel", payment_id, stored.merchant_id, stored.amount, at,
+                                                     stored.store_id)
+        self._add_totals(cancel_deltas(stored, at))
+
+    def _add_totals(self, deltas: list[tuple[AggregateKey, Counts]]) -> None:
+        for key, counts in deltas:
+            self.totals.setdefault(key, Counts()).add(counts)
+
     def _version_ok(self, wallet: Wallet) -> bool:
         return self.wallet(wallet.consumer_id).version == wallet.version
 
@@ -122,10 +165,11 @@ class FakePaymentRepository:
         if failed:
             raise WriteRejected(failed)
         current = self.wallet(wallet.consumer_id)
-        self.wallets[wallet.consumer_id] = Wallet(wallet.consumer_id, current.version + 1, tuple(lots),
+        self.wallets_by_id[wallet.consumer_id] = Wallet(wallet.consumer_id, current.version + 1, tuple(lots),
                                                   current.expired_points + swept_points)
         self.payments[payment.payment_id] = payment
         self.records[(record.consumer_id, record.key)] = record
+        self._add_totals(sale_deltas(payment))
         self.writes += 1
 
     def commit_cancel(self, *, payment: Payment, wallet: Wallet, lots: Sequence[Lot], to_expired: int,
@@ -144,9 +188,10 @@ class FakePaymentRepository:
         assert stored is not None
         self.payments[payment.payment_id] = msgspec.structs.replace(stored, status=CANCELLED, cancelled_at=now)
         self.cancellations[payment.payment_id] = LedgerEvent("cancel", payment.payment_id, payment.merchant_id,
-                                                             payment.amount, now)
+                                                             payment.amount, now, payment.store_id)
+        self._add_totals(cancel_deltas(stored, now))
         current = self.wallet(wallet.consumer_id)
-        self.wallets[wallet.consumer_id] = Wallet(wallet.consumer_id, current.version + 1, tuple(lots),
+        self.wallets_by_id[wallet.consumer_id] = Wallet(wallet.consumer_id, current.version + 1, tuple(lots),
                                                   current.expired_points + to_expired)
         self.writes += 1
 
@@ -156,6 +201,6 @@ class FakePaymentRepository:
             raise WriteRejected({"grant"})
         current = self.wallet(grant.consumer_id)
         self.grants[grant.grant_id] = grant
-        self.wallets[grant.consumer_id] = Wallet(grant.consumer_id, current.version + 1, (*current.lots, lot),
+        self.wallets_by_id[grant.consumer_id] = Wallet(grant.consumer_id, current.version + 1, (*current.lots, lot),
                                                  current.expired_points)
         self.writes += 1

@@ -30,6 +30,11 @@ class Payment(msgspec.Struct, frozen=True):
     name_ja: str
     name_en: str
     shares: tuple[Share, ...]
+    store_id: str = ""  # the shop it was paid at; the merchant's default shop has the merchant's id
+
+    def __post_init__(self) -> None:
+        if not self.store_id:
+            msgspec.structs.force_setattr(self, "store_id", self.merchant_id)
 
     @property
     def cancelled(self) -> bool:
@@ -44,6 +49,7 @@ class LedgerEvent(msgspec.Struct, frozen=True):
     merchant_id: str
     amount: int
     at: dt.datetime
+    store_id: str = ""
 
 
 class Grant(msgspec.Struct, frozen=True):

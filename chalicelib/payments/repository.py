@@ -1,10 +1,11 @@
-"""Where wallets, grants, payments, cancellations and idempotency records are kept.
+"""Where wallets, grants, payments, cancellations, their running totals and idempotency records are kept.
 
 The port (:class:`PaymentRepository`) speaks domain objects and raises
 :class:`~chalicelib.core.errors.WriteRejected` naming the conditions that failed; ``dynamo`` is
 the only code that knows how they are stored, ``fake`` keeps them in memory for unit tests.
 
-Each ``commit_*`` is one ``TransactWriteItems``: all of its writes happen or none does.
+Each ``commit_*`` is one ``TransactWriteItems``: all of its writes happen or none does, and the
+totals of :mod:`chalicelib.payments.aggregates` move in the same transaction as their rows.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+from chalicelib.payments.aggregates import Counts
 from chalicelib.payments.model import Grant, IdempotencyRecord, LedgerEvent, Payment
 from chalicelib.payments.wallet import Lot, Wallet
 
@@ -34,31 +36,40 @@ class PaymentRepository(Protocol):
                           ) -> tuple[list[Payment], Key | None]:
         """Newest first."""
 
-    def merchant_payments(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *, newest_first: bool,
-                          limit: int | None = None, after: Key | None = None) -> tuple[list[Payment], Key | None]:
-        """Payments made in ``[start, end)``; ``limit`` None reads them all."""
+    def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
+                     newest_first: bool, limit: int | None = None, after: Key | None = None
+                     ) -> tuple[list[Payment], Key | None]:
+        """A merchant's payments made in ``[start, end)``, which lies within the JST ``day``; ``limit``
+        None reads them all. The key is None when nothing is left."""
 
-    def iter_merchant_payments(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *,
-                               newest_first: bool) -> Iterator[Payment]:
-        """Every payment in ``[start, end)``, one page in memory at a time."""
+    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
+        """The merchant's totals per JST day from ``first`` to ``last`` (days without any: absent)."""
 
-    def period_events(self, period_id: str, merchant_id: str | None = None) -> Iterator[LedgerEvent]:
-        """Sales and cancellations stamped in the period, by merchant then time."""
+    def period_counts(self, period_id: str) -> dict[str, Counts]:
+        """Every merchant's totals for a settlement period (merchants without any: absent)."""
 
-    def ledger_snapshot(self) -> Iterator[Wallet | Grant | Payment | LedgerEvent]:
-        """Every wallet, grant, payment and cancellation (an audit read; never on a request path)."""
+    def merchant_events(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *,
+                        after: Key | None = None, limit: int | None = None) -> tuple[list[LedgerEvent], Key | None]:
+        """Sales and cancellations stamped in ``[start, end)``, oldest first."""
+
+    def granted_points(self) -> int:
+        """Every point ever granted (from the grant totals)."""
+
+    def wallets(self) -> Iterator[Wallet]:
+        """Every wallet (an audit read, page by page; never on a request path)."""
 
     # -- writes ---------------------------------------------------------------------------------
     def commit_payment(self, *, wallet: Wallet, lots: Sequence[Lot], swept_points: int, payment: Payment,
                        record: IdempotencyRecord) -> None:
-        """Debit, payment, merchant-is-active check and idempotency record, all or nothing.
+        """Debit, payment, shop-is-active check, idempotency record and totals, all or nothing.
         Rejects with ``wallet`` (changed since read), ``payment`` (id taken), ``merchant`` (not
         active) or ``idempotency`` (key used)."""
 
     def commit_cancel(self, *, payment: Payment, wallet: Wallet, lots: Sequence[Lot], to_expired: int,
                       now: dt.datetime, by: str) -> None:
-        """Mark cancelled, add the reversal row, refund; rejects with ``payment`` (not completed or
-        not this merchant's), ``cancel`` or ``wallet``."""
+        """Mark cancelled, add the reversal row, refund, move the totals; rejects with ``payment``
+        (not completed or not this merchant's), ``cancel`` or ``wallet``."""
 
     def commit_grant(self, grant: Grant, lot: Lot, now: dt.datetime) -> None:
-        """Record the grant and add its lot; rejects with ``grant`` when the id exists."""
+        """Record the grant, add its lot and its points to the grant totals; rejects with ``grant``
+        when the id exists."""

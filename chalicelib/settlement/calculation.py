@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from chalicelib.payments.aggregates import Counts
 from chalicelib.payments.model import LedgerEvent
 
 
@@ -50,6 +51,12 @@ class PayoutLine:
     def status(self) -> str:
         """A positive payout waits for the transfer file; a zero one only carries its balance on."""
         return "scheduled" if self.payout > 0 else "carried"
+
+
+def merchant_totals(counts: Mapping[str, Counts]) -> dict[str, MerchantTotals]:
+    """The close's view of a period's running totals: sales and cancellations stamped in it."""
+    return {mid: MerchantTotals(c.sales_count, c.sales_points, c.cancel_count, c.cancel_points)
+            for mid, c in counts.items() if c.sales_count or c.cancel_count}
 
 
 def aggregate(events: Iterable[LedgerEvent]) -> dict[str, MerchantTotals]:

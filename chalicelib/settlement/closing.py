@@ -12,8 +12,10 @@ period has either committed or failed, and the close reads a frozen set. Events 
 
 Exactly once
 ------------
-Periods close in order; each close reads the frozen events of its period and the carries of the
-previous (closed, frozen) period, so it computes the same payouts every time. Each payout is stored
+Periods close in order; each close reads the frozen totals of its period (kept per merchant in the
+same transactions as the sales and cancellations, ``payments.aggregates``: the close costs the
+number of merchants, not of payments) and the carries of the previous (closed, frozen) period, so
+it computes the same payouts every time. Each payout is stored
 only if absent; a second or concurrent close finds it there, checks it is identical and moves on; a
 close that crashed half way is completed by the next run. The period is marked closed only after
 every payout exists. Result: one payout per merchant and period, never two, never none.
@@ -30,7 +32,7 @@ from chalicelib.core.periods import Period, period_of
 from chalicelib.merchants.repository import MerchantRepository
 from chalicelib.payments.repository import PaymentRepository
 from chalicelib.settlement import business_days
-from chalicelib.settlement.calculation import aggregate, payout_lines
+from chalicelib.settlement.calculation import merchant_totals, payout_lines
 from chalicelib.settlement.model import CLOSED, DUE, OPEN, Payout, PeriodRecord, PeriodStatus
 from chalicelib.settlement.repository import SettlementRepository
 
@@ -91,7 +93,7 @@ class ClosingService:
 
         carried_in = {} if period == self.start else {
             p.merchant_id: p.carry_out for p in self.repo.payouts(period.previous().id) if p.carry_out != 0}
-        totals = aggregate(self.payments.period_events(period.id))
+        totals = merchant_totals(self.payments.period_counts(period.id))
         lines = payout_lines(period.id, totals, carried_in, self.transfer_date(period))
         names = {m.merchant_id: m.name_ja for m in self.merchants.all()} if lines else {}
         total = 0
@@ -147,11 +149,16 @@ class ClosingService:
                 break
             record = stored.get(period.id)
             state = record.state if record else (DUE if self.is_due(period, now) else OPEN)
+            if record and record.state == CLOSED:
+                sales, cancels = record.sales_points, record.cancel_points
+            else:  # still moving: the running totals, one read of the period's totals
+                running = merchant_totals(self.payments.period_counts(period.id)).values()
+                sales, cancels = sum(t.sales_points for t in running), sum(t.cancel_points for t in running)
             out.append(PeriodStatus(
                 period_id=period.id, start=period.start_utc, end=period.end_utc, state=state,
                 closed_at=record.closed_at if record else None,
                 payouts_count=record.payouts_count if record else 0,
                 payouts_total=record.payouts_total if record else 0,
-                transfer_date=self.transfer_date(period)))
+                transfer_date=self.transfer_date(period), sales_points=sales, cancel_points=cancels))
             period = period.previous()
         return out

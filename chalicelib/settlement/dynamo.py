@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.core.errors import WriteRejected
-from chalicelib.settlement.model import EXPORTED, FAILED, SCHEDULED, Payout, PeriodRecord
+from chalicelib.settlement.model import EXPORTED, FAILED, READY, SCHEDULED, Payout, PeriodRecord, TransferBatch
 from chalicelib.settlement.repository import Key
 from chalicelib.store import connection as db
 from chalicelib.store.models import (
@@ -18,9 +18,14 @@ from chalicelib.store.models import (
     CURSOR_SK,
     FAILED_PAYOUTS_PK,
     PERIODS_INDEX_PK,
+    TRANSFER_LOCK_PK,
+    TRANSFER_LOCK_SK,
     CursorItem,
     PayoutItem,
     PeriodItem,
+    TransferBatchItem,
+    TransferLockItem,
+    batch_pk,
     merchant_payouts_pk,
     payout_sk,
     payouts_pk,
@@ -35,7 +40,7 @@ def payout_from_item(item: PayoutItem) -> Payout:
         cancel_points=item.cancel_points, carried_in=item.carried_in, net=item.net, payout=item.payout,
         carry_out=item.carry_out, transfer_date=item.transfer_date, processing_start_date=item.processing_start_date,
         status=item.status, created_at=item.created_at, exported_at=item.exported_at,
-        status_changed_at=item.status_changed_at,
+        status_changed_at=item.status_changed_at, batch_id=item.batch_id,
     )
 
 
@@ -123,7 +128,7 @@ class DynamoSettlementRepository:
 
     def merchant_payouts(self, merchant_id: str, *, limit: int, after: Key | None) -> tuple[list[Payout], Key | None]:
         items, last = db.page(PayoutItem.query(merchant_payouts_pk(merchant_id), index_name="gsi1",
-                                               scan_index_forward=False, limit=limit, page_size=limit,
+                                               scan_index_forward=False, limit=limit, page_size=limit + 1,
                                                last_evaluated_key=after), limit)
         return [payout_from_item(i) for i in items], last
 
@@ -138,14 +143,64 @@ class DynamoSettlementRepository:
         actions: list[Any] = [PayoutItem.status.set(status), PayoutItem.status_changed_at.set(now)]
         if status == FAILED:  # into the index of payouts to send again
             actions += [PayoutItem.gsi2pk.set(FAILED_PAYOUTS_PK), PayoutItem.gsi2sk.set(f"{period_id}#{merchant_id}")]
+        tx = db.Transaction()
+        tx.update("status", item, actions, condition=PayoutItem.status == EXPORTED)
+        # A mark while a transfer file is being generated would race its choice of payouts.
+        tx.check("lock", TransferLockItem, TRANSFER_LOCK_PK, TRANSFER_LOCK_SK,
+                 condition=TransferLockItem.until.does_not_exist() | (TransferLockItem.until < now))
         try:
-            db.update(item, actions, condition=PayoutItem.status == EXPORTED)
-        except db.ConditionFailed:
-            raise WriteRejected({"status"}) from None
-        return payout_from_item(item)
+            tx.commit()
+        except db.TransactionCancelled as exc:
+            raise WriteRejected(exc.conditions) from None
+        payout = self.payout(period_id, merchant_id)
+        assert payout is not None
+        return payout
 
-    def mark_exported(self, payout: Payout, now: dt.datetime) -> None:
+    def export_payout(self, payout: Payout, batch_id: str, now: dt.datetime) -> None:
         item = PayoutItem(payouts_pk(payout.period_id), payout_sk(payout.merchant_id))
-        db.update(item, [PayoutItem.status.set(EXPORTED), PayoutItem.exported_at.set(now),
-                         PayoutItem.gsi2pk.remove(), PayoutItem.gsi2sk.remove()],
-                  condition=PayoutItem.status.is_in(SCHEDULED, EXPORTED, FAILED))
+        try:
+            db.update(item, [PayoutItem.status.set(EXPORTED), PayoutItem.exported_at.set(now),
+                             PayoutItem.batch_id.set(batch_id), PayoutItem.gsi2pk.remove(), PayoutItem.gsi2sk.remove()],
+                      condition=PayoutItem.status.is_in(SCHEDULED, FAILED))
+        except db.ConditionFailed:
+            current = self.payout(payout.period_id, payout.merchant_id)
+            if current is None or current.batch_id != batch_id:
+                raise WriteRejected({"status"}) from None
+            # already in this batch (and maybe marked paid or failed since): a resumed run leaves it
+
+    # -- transfer batches -------------------------------------------------------------------------
+    def batch(self, period_id: str) -> TransferBatch | None:
+        try:
+            item = TransferBatchItem.get(batch_pk(period_id), "BATCH", consistent_read=True)
+        except TransferBatchItem.DoesNotExist:
+            return None
+        keys = tuple(str(k) for k in item.payouts or ())
+        return TransferBatch(period_id=item.period_id, state=item.state, payouts=keys,
+                             file_key=item.file_key, transfers=item.transfers or 0, total=item.total or 0,
+                             created_at=item.created_at, ready_at=item.ready_at)
+
+    def add_batch(self, batch: TransferBatch) -> None:
+        try:
+            db.save(TransferBatchItem(batch_pk(batch.period_id), "BATCH", period_id=batch.period_id, state=batch.state,
+                                      payouts=list(batch.payouts), file_key=batch.file_key, transfers=batch.transfers,
+                                      total=batch.total, created_at=batch.created_at),
+                    condition=TransferBatchItem.pk.does_not_exist())
+        except db.ConditionFailed:
+            raise WriteRejected({"batch"}) from None
+
+    def batch_ready(self, period_id: str, now: dt.datetime) -> None:
+        db.update(TransferBatchItem(batch_pk(period_id), "BATCH"),
+                  [TransferBatchItem.state.set(READY), TransferBatchItem.ready_at.set(now)])
+
+    def lock_transfers(self, period_id: str, now: dt.datetime, lease: dt.timedelta) -> bool:
+        try:
+            db.save(TransferLockItem(TRANSFER_LOCK_PK, TRANSFER_LOCK_SK, period_id=period_id, until=now + lease),
+                    condition=TransferLockItem.pk.does_not_exist() | (TransferLockItem.until < now))
+        except db.ConditionFailed:
+            return False
+        return True
+
+    def unlock_transfers(self, period_id: str) -> None:
+        with contextlib.suppress(db.ConditionFailed):  # someone else's lock (ours expired): leave it
+            db.delete(TransferLockItem(TRANSFER_LOCK_PK, TRANSFER_LOCK_SK),
+                      condition=TransferLockItem.period_id == period_id)

@@ -9,7 +9,17 @@ from typing import Any
 
 from chalicelib.core.errors import WriteRejected
 from chalicelib.core.periods import Period
-from chalicelib.settlement.model import CLOSED, CLOSING, EXPORTED, FAILED, SCHEDULED, Payout, PeriodRecord
+from chalicelib.settlement.model import (
+    CLOSED,
+    CLOSING,
+    EXPORTED,
+    FAILED,
+    READY,
+    SCHEDULED,
+    Payout,
+    PeriodRecord,
+    TransferBatch,
+)
 
 Key = dict[str, Any]
 
@@ -19,6 +29,8 @@ class FakeSettlementRepository:
         self.period_records: dict[str, PeriodRecord] = {}
         self.payout_records: dict[tuple[str, str], Payout] = {}
         self.cursor: str | None = None
+        self.batches: dict[str, TransferBatch] = {}
+        self.lock: tuple[str, dt.datetime] | None = None
         self.fail_add_after: int | None = None  # crash injection: raise after this many new payouts
 
     def period(self, period_id: str) -> PeriodRecord | None:
@@ -78,15 +90,43 @@ class FakeSettlementRepository:
 
     def set_payout_status(self, period_id: str, merchant_id: str, status: str, now: dt.datetime) -> Payout:
         current = self.payout_records.get((period_id, merchant_id))
+        failed = set()
         if current is None or current.status != EXPORTED:
-            raise WriteRejected({"status"})
+            failed.add("status")
+        if self.lock is not None and self.lock[1] > now:
+            failed.add("lock")
+        if failed:
+            raise WriteRejected(failed)
+        assert current is not None
         updated = dataclasses.replace(current, status=status, status_changed_at=now)
         self.payout_records[(period_id, merchant_id)] = updated
         return updated
 
-    def mark_exported(self, payout: Payout, now: dt.datetime) -> None:
+    def export_payout(self, payout: Payout, batch_id: str, now: dt.datetime) -> None:
         key = (payout.period_id, payout.merchant_id)
         current = self.payout_records[key]
-        if current.status not in (SCHEDULED, EXPORTED, FAILED):
+        if current.status in (SCHEDULED, FAILED) and current.batch_id != batch_id:
+            self.payout_records[key] = dataclasses.replace(current, status=EXPORTED, exported_at=now, batch_id=batch_id)
+        elif current.batch_id != batch_id:
             raise WriteRejected({"status"})
-        self.payout_records[key] = dataclasses.replace(current, status=EXPORTED, exported_at=now)
+
+    def batch(self, period_id: str) -> TransferBatch | None:
+        return self.batches.get(period_id)
+
+    def add_batch(self, batch: TransferBatch) -> None:
+        if batch.period_id in self.batches:
+            raise WriteRejected({"batch"})
+        self.batches[batch.period_id] = batch
+
+    def batch_ready(self, period_id: str, now: dt.datetime) -> None:
+        self.batches[period_id] = dataclasses.replace(self.batches[period_id], state=READY, ready_at=now)
+
+    def lock_transfers(self, period_id: str, now: dt.datetime, lease: dt.timedelta) -> bool:
+        if self.lock is not None and self.lock[1] > now:
+            return False
+        self.lock = (period_id, now + lease)
+        return True
+
+    def unlock_transfers(self, period_id: str) -> None:
+        if self.lock is not None and self.lock[0] == period_id:
+            self.lock = None

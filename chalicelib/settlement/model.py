@@ -50,6 +50,7 @@ class Payout:
     created_at: dt.datetime
     exported_at: dt.datetime | None = None
     status_changed_at: dt.datetime | None = None
+    batch_id: str | None = None  # the period whose transfer file carried it last
 
     def amounts(self) -> tuple[int, ...]:
         return tuple(getattr(self, f) for f in AMOUNT_FIELDS)
@@ -71,3 +72,27 @@ class PeriodStatus:
     payouts_count: int
     payouts_total: int
     transfer_date: dt.date
+    sales_points: int = 0  # so far, for a period still open
+    cancel_points: int = 0
+
+
+GENERATING, READY = "generating", "ready"
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferBatch:
+    """A period's bank transfer file. Its payouts are frozen when it is first generated; the file is
+    written once and every later download returns the same bytes."""
+
+    period_id: str
+    state: str  # GENERATING | READY
+    payouts: tuple[str, ...]  # "<period>#<merchant>" of each payout it pays
+    file_key: str
+    transfers: int
+    total: int
+    created_at: dt.datetime
+    ready_at: dt.datetime | None = None
+
+
+def payout_key(payout: Payout) -> str:
+    return f"{payout.period_id}#{payout.merchant_id}"

@@ -11,15 +11,27 @@ from collections.abc import Iterator
 
 from chalicelib.core.clock import Clock, jst_iso
 from chalicelib.core.errors import Conflict, NotFound, WriteRejected
+from chalicelib.core.periods import Period
 from chalicelib.merchants.repository import MerchantRepository
 from chalicelib.payments.repository import PaymentRepository
 from chalicelib.settlement import business_days
 from chalicelib.settlement.closing import parse_period
-from chalicelib.settlement.model import AMOUNT_FIELDS, CLOSED, EXPORTED, FAILED, SCHEDULED, Payout
+from chalicelib.settlement.model import (
+    AMOUNT_FIELDS,
+    CLOSED,
+    GENERATING,
+    READY,
+    SCHEDULED,
+    Payout,
+    TransferBatch,
+    payout_key,
+)
 from chalicelib.settlement.repository import Key, SettlementRepository
 from chalicelib.settlement.zengin import ZenginOriginator, ZenginTransfer, write_zengin
 from chalicelib.store.files import Files, neutralise
 
+BUSY = "ほかの振込ファイルを作成中です。少し待ってからもう一度お試しください。"
+TRANSFER_LEASE = dt.timedelta(minutes=2)  # longer than the API's timeout: a live generation keeps it
 REPORT_HEADER = ["期間", "店舗ID", "店舗名", "売上件数", "売上ポイント", "取消件数", "取消ポイント", "前期繰越",
                  "差引", "振込額", "次期繰越", "振込予定日", "状態"]
 DETAIL_HEADER = ["種別", "日時", "決済ID", "ポイント"]
@@ -66,7 +78,10 @@ class PayoutService:
         self.payout(period_id, merchant_id)
         try:
             return self.repo.set_payout_status(parse_period(period_id).id, merchant_id, status, self.clock.now())
-        except WriteRejected:
+        except WriteRejected as exc:
+            if "lock" in exc.reasons:
+                raise Conflict("振込ファイルを作成中です。作成が終わってからもう一度お試しください。",
+                               param="status") from None
             raise Conflict("振込ファイルに出力済み(exported)の振込だけを更新できます。", param="status") from None
 
     # -- files --------------------------------------------------------------------------------
@@ -89,38 +104,84 @@ class PayoutService:
         self.payout(period.id, merchant_id)
 
         def rows() -> Iterator[list[str]]:
-            for e in self.payments.period_events(period.id, merchant_id):
-                sale = e.kind == "sale"
-                yield ["売上" if sale else "取消", jst_iso(e.at), e.payment_id, str(e.amount if sale else -e.amount)]
+            after = None
+            while True:
+                events, after = self.payments.merchant_events(merchant_id, period.start_utc, period.end_utc,
+                                                              after=after, limit=500)
+                for e in events:
+                    sale = e.kind == "sale"
+                    yield ["売上" if sale else "取消", jst_iso(e.at), e.payment_id,
+                           str(e.amount if sale else -e.amount)]
+                if after is None:
+                    return
 
         filename = f"振込明細_{period.id}_{merchant_id}.csv"
         key = f"reports/{period.id}/{merchant_id}/{secrets.token_urlsafe(18)}/{filename}"
         return self._link(key, filename, self.files.write_csv(key, DETAIL_HEADER, rows()))
 
     def zengin(self, period_id: str) -> FileLink:
-        """The 総合振込 file: this period's unpaid positive payouts and earlier failed ones."""
+        """The period's 総合振込 file: generated once, then the same bytes on every download.
+
+        Generated under the transfer lock (payout marks answer 409 meanwhile): the payouts it pays
+        are frozen first (this period's scheduled payouts and every earlier failed one not yet sent
+        again), the file is written once, then each payout is marked exported in this batch. A
+        generation that stopped half way is finished by the next request with the same frozen list.
+        """
         period = parse_period(period_id)
         record = self.repo.period(period.id)
         if not record or record.state != CLOSED:
             raise Conflict("締めの済んでいない期間です。", param="period_id")
-        chosen = [p for p in self.repo.payouts(period.id) if p.status in (SCHEDULED, EXPORTED, FAILED)]
-        chosen += [p for p in self.repo.failed_payouts() if p.period_id != period.id]
+        batch = self.repo.batch(period.id)
+        if batch is not None and batch.state == READY:
+            return self._batch_link(batch)
+        now = self.clock.now()
+        if not self.repo.lock_transfers(period.id, now, TRANSFER_LEASE):
+            raise Conflict(BUSY, param="period_id")
+        try:
+            batch = self.repo.batch(period.id) or self._freeze(period, now)
+            payouts = [self._payout_of(key) for key in batch.payouts]
+            if self.files.get(batch.file_key) is None:  # written once: a resumed run keeps the first bytes
+                self.files.put(batch.file_key, self._file(period, payouts), "text/plain; charset=shift_jis")
+            for payout in payouts:
+                self.repo.export_payout(payout, period.id, now)
+            self.repo.batch_ready(period.id, now)
+        finally:
+            self.repo.unlock_transfers(period.id)
+        return self._batch_link(batch)
+
+    def _freeze(self, period: Period, now: dt.datetime) -> TransferBatch:
+        chosen = [p for p in self.repo.payouts(period.id) if p.status == SCHEDULED and p.payout > 0]
+        chosen += [p for p in self.repo.failed_payouts() if (p.period_id, p.merchant_id) not in
+                   {(c.period_id, c.merchant_id) for c in chosen}]
         if not chosen:
             raise Conflict("振込対象がありません。", param="period_id")
+        batch = TransferBatch(period_id=period.id, state=GENERATING, payouts=tuple(payout_key(p) for p in chosen),
+                              file_key=f"transfers/{period.id}/zengin_{period.id}.txt", transfers=len(chosen),
+                              total=sum(p.payout for p in chosen), created_at=now)
+        try:
+            self.repo.add_batch(batch)
+        except WriteRejected:  # cannot happen under the lock; answer as a busy moment rather than fail
+            raise Conflict(BUSY, param="period_id") from None
+        return batch
+
+    def _payout_of(self, key: str) -> Payout:
+        period_id, merchant_id = key.split("#", 1)
+        payout = self.repo.payout(period_id, merchant_id)
+        if payout is None:  # payouts are never deleted
+            raise Conflict("振込データが見つかりません。", param="period_id")
+        return payout
+
+    def _file(self, period: Period, payouts: list[Payout]) -> bytes:
         banks = {m.merchant_id: m.bank for m in self.merchants.all()}
         transfers = []
-        for p in chosen:
+        for p in payouts:
             bank = banks[p.merchant_id]
             transfers.append(ZenginTransfer(
                 bank_code=bank.bank_code, bank_name_kana="", branch_code=bank.branch_code, branch_name_kana="",
                 account_type=bank.account_type, account_number=bank.account_number, holder_kana=bank.holder_kana,
                 amount=p.payout))
-        data = write_zengin(self.originator, transfers, business_days.transfer_date(period, self.direction))
-        filename = f"zengin_{period.id}.txt"
-        key = f"reports/{period.id}/{secrets.token_urlsafe(18)}/{filename}"
-        self.files.put(key, data, "text/plain; charset=shift_jis")
-        now = self.clock.now()
-        for p in chosen:
-            self.repo.mark_exported(p, now)
-        return self._link(key, filename, len(transfers), "text/plain; charset=shift_jis",
-                          total=sum(t.amount for t in transfers))
+        return write_zengin(self.originator, transfers, business_days.transfer_date(period, self.direction))
+
+    def _batch_link(self, batch: TransferBatch) -> FileLink:
+        return self._link(batch.file_key, f"zengin_{batch.period_id}.txt", batch.transfers,
+                          "text/plain; charset=shift_jis", total=batch.total)

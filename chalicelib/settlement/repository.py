@@ -1,4 +1,4 @@
-"""Where periods, payouts and the close cursor are kept: the port and its DynamoDB implementation."""
+"""Where periods, payouts, transfer batches and the close cursor are kept (the port)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from chalicelib.settlement.model import Payout, PeriodRecord
+from chalicelib.settlement.model import Payout, PeriodRecord, TransferBatch
 
 Key = dict[str, Any]
 
@@ -40,7 +40,23 @@ class SettlementRepository(Protocol):
     def failed_payouts(self) -> Iterator[Payout]: ...
 
     def set_payout_status(self, period_id: str, merchant_id: str, status: str, now: dt.datetime) -> Payout:
-        """``exported`` -> ``paid`` | ``failed``; ``WriteRejected({"status"})`` from any other state."""
+        """``exported`` -> ``paid`` | ``failed``, in one write that also checks no transfer file is being
+        generated: ``WriteRejected({"status"})`` from any other state, ``({"lock"})`` while one is."""
 
-    def mark_exported(self, payout: Payout, now: dt.datetime) -> None:
-        """``scheduled`` | ``failed`` | ``exported`` -> ``exported``."""
+    def export_payout(self, payout: Payout, batch_id: str, now: dt.datetime) -> None:
+        """``scheduled`` | ``failed`` -> ``exported`` in the batch (out of the failed index); a payout
+        already carried by this same batch is left as it is, whatever was marked since (a generation
+        that resumes)."""
+
+    # -- transfer batches -------------------------------------------------------------------------
+    def batch(self, period_id: str) -> TransferBatch | None: ...
+
+    def add_batch(self, batch: TransferBatch) -> None:
+        """Freeze a batch's payouts; ``WriteRejected({"batch"})`` if the period has one."""
+
+    def batch_ready(self, period_id: str, now: dt.datetime) -> None: ...
+
+    def lock_transfers(self, period_id: str, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Take the transfer lock unless another generation holds it (its lease not yet over)."""
+
+    def unlock_transfers(self, period_id: str) -> None: ...

@@ -1,25 +1,27 @@
 """Every item type of the single table, and the one place that knows their keys.
 
-Key layout (``pk`` / ``sk``; ``gsiN`` = ``gsiNpk`` / ``gsiNsk``):
+Key layout (``pk`` | ``sk`` | indexes, where ``gsiN`` = ``gsiNpk`` / ``gsiNsk``; ``k`` is a shard):
 
-================  =============================  ===========  ==============================================
-item              pk                             sk           indexes
-================  =============================  ===========  ==============================================
-account           ``LOGIN#<login id, lower>``    ``ACCOUNT``
-login failures    ``LOGIN#<login id, lower>``    ``FAILURES``
-merchant          ``MERCHANT#<merchant>``        ``PROFILE``  gsi1 ``MERCHANTS`` / ``<created>#<merchant>``
-wallet            ``WALLET#<consumer>``          ``WALLET``
-grant             ``GRANT#<grant id>``           ``GRANT``
-payment (sale)    ``PAYMENT#<payment id>``       ``PAYMENT``  gsi1 ``M#<merchant>`` / ``<utc>#<id>`` (history);
-                                                              gsi2 ``C#<consumer>`` / ``<utc>#<id>``;
-                                                              gsi3 ``P#<period>`` / ``<merchant>#<utc>#<id>#S``
-cancellation      ``PAYMENT#<payment id>``       ``CANCEL``   gsi3 ``P#<period>`` / ``<merchant>#<utc>#<id>#C``
-idempotency       ``IDEM#<consumer>#<key>``      ``IDEM``     (TTL)
-period            ``PERIOD#<period>``            ``PERIOD``   gsi1 ``PERIODS`` / ``<period>``
-payout            ``PAYOUT#<period>``            ``M#<merch>`` gsi1 ``PAYOUTS#<merchant>`` / ``<period>``;
-                                                              gsi2 ``PAYOUTS#failed`` / ``<period>#<merchant>``
-close cursor      ``SETTLEMENT#CURSOR``          ``CURSOR``
-================  =============================  ===========  ==============================================
+- account: ``LOGIN#<login id, lower>`` | ``ACCOUNT``; failures: same pk | ``FAILURES``
+- merchant: ``MERCHANT#<merchant>`` | ``PROFILE`` | gsi1 ``MERCHANTS`` / ``<created>#<merchant>``
+- till status: ``STORE#<store>`` | ``TILL#<k>`` (a payment checks one shard, at random)
+- wallet: ``WALLET#<consumer>`` | ``WALLET`` | gsi4 ``WALLETS#<k>`` / ``<consumer>`` (keys only, sparse)
+- grant: ``GRANT#<grant id>`` | ``GRANT``
+- payment (sale): ``PAYMENT#<payment id>`` | ``PAYMENT`` | gsi1 ``M#<merchant>#<JST day>`` / ``<utc>#<id>``,
+  gsi2 ``C#<consumer>`` / ``<utc>#<id>``, gsi3 ``E#<merchant>`` / ``<utc>#<id>#S``
+- cancellation: ``PAYMENT#<payment id>`` | ``CANCEL`` | gsi3 ``E#<merchant>`` / ``<utc>#<id>#C``
+- idempotency: ``IDEM#<consumer>#<key>`` | ``IDEM`` (TTL)
+- day totals: ``AGG#<merchant>`` | ``D#<day>#<store>#<k>``
+- period totals: ``AGG#<merchant>`` | ``P#<period>#<store>#<k>`` | gsi1 ``PAGG#<period>`` / ``<merchant>#<store>#<k>``
+- grant totals: ``AGG#GRANTS`` | ``D#<day>#<k>``
+- period: ``PERIOD#<period>`` | ``PERIOD`` | gsi1 ``PERIODS`` / ``<period>``
+- payout: ``PAYOUT#<period>`` | ``M#<merchant>`` | gsi1 ``PAYOUTS#<merchant>`` / ``<period>``,
+  gsi2 ``PAYOUTS#failed`` / ``<period>#<merchant>`` (while failed)
+- transfer batch: ``BATCH#<period>`` | ``BATCH``; transfer lock: ``TRANSFER#LOCK`` | ``LOCK``
+- close cursor: ``SETTLEMENT#CURSOR`` | ``CURSOR``
+
+Totals, till status and the wallets index are split over shards so that no single item is written
+by every payment of a busy shop (or of the whole town): a writer picks any shard, readers add them.
 
 Models are storage records, not domain objects: each capability's repository translates.
 Numbers are :class:`IntegerAttribute` (ints only) and instants :class:`InstantAttribute` (aware only).
@@ -27,6 +29,8 @@ Numbers are :class:`IntegerAttribute` (ints only) and instants :class:`InstantAt
 
 from __future__ import annotations
 
+import datetime as dt
+import zlib
 from typing import Any
 
 from pynamodb.attributes import (
@@ -36,15 +40,16 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.store.attributes import DateAttribute, InstantAttribute, IntegerAttribute
 from chalicelib.store.connection import Item
 
 
-def _index(number: int) -> GlobalSecondaryIndex[Any]:
+def _index(number: int, keys_only: bool = False) -> GlobalSecondaryIndex[Any]:
     """An index object for ``gsi<number>`` (a fresh class per model: PynamoDB binds it to one model)."""
-    meta = type("Meta", (), {"index_name": f"gsi{number}", "projection": AllProjection()})
+    projection = KeysOnlyProjection() if keys_only else AllProjection()
+    meta = type("Meta", (), {"index_name": f"gsi{number}", "projection": projection})
     attrs = {
         "Meta": meta,
         f"gsi{number}pk": UnicodeAttribute(hash_key=True),
@@ -79,16 +84,50 @@ def idem_pk(consumer_id: str, key: str) -> str:
     return f"IDEM#{consumer_id}#{key}"
 
 
-def merchant_history_pk(merchant_id: str) -> str:
-    return "M#" + merchant_id
+def merchant_day_pk(merchant_id: str, day: dt.date) -> str:
+    """The history index partition of one merchant's JST day."""
+    return f"M#{merchant_id}#{day.isoformat()}"
+
+
+def events_pk(merchant_id: str) -> str:
+    """The index partition of a merchant's sales and cancellations, by their own time."""
+    return "E#" + merchant_id
+
+
+def agg_pk(merchant_id: str) -> str:
+    return "AGG#" + merchant_id
+
+
+def day_agg_sk(day: str, store_id: str, shard: int) -> str:
+    return f"D#{day}#{store_id}#{shard}"
+
+
+def period_agg_sk(period_id: str, store_id: str, shard: int) -> str:
+    return f"P#{period_id}#{store_id}#{shard}"
+
+
+def period_aggs_pk(period_id: str) -> str:
+    return "PAGG#" + period_id
+
+
+def till_pk(store_id: str) -> str:
+    return "STORE#" + store_id
+
+
+def till_sk(shard: int) -> str:
+    return f"TILL#{shard}"
+
+
+def wallets_index_pk(consumer_id: str) -> str:
+    return f"WALLETS#{zlib.crc32(consumer_id.encode('utf-8')) % WALLET_INDEX_SHARDS}"
+
+
+def batch_pk(period_id: str) -> str:
+    return "BATCH#" + period_id
 
 
 def consumer_history_pk(consumer_id: str) -> str:
     return "C#" + consumer_id
-
-
-def period_events_pk(period_id: str) -> str:
-    return "P#" + period_id
 
 
 def period_pk(period_id: str) -> str:
@@ -103,6 +142,10 @@ def payout_sk(merchant_id: str) -> str:
     return "M#" + merchant_id
 
 
+AGG_SHARDS = 8  # totals and till status: a payment touches one shard of each, picked at random
+WALLET_INDEX_SHARDS = 16
+GRANTS_AGG_PK = "AGG#GRANTS"
+TRANSFER_LOCK_PK, TRANSFER_LOCK_SK = "TRANSFER#LOCK", "LOCK"
 MERCHANTS_INDEX_PK = "MERCHANTS"
 PERIODS_INDEX_PK = "PERIODS"
 FAILED_PAYOUTS_PK = "PAYOUTS#failed"
@@ -177,6 +220,9 @@ class WalletItem(Item):
     version = IntegerAttribute(default=0)
     expired_points = IntegerAttribute(default=0)
     updated_at = InstantAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)  # set once, when the wallet is created: the ledger's list of wallets
+    gsi4sk = UnicodeAttribute(null=True)
+    gsi4 = _index(4, keys_only=True)
 
 
 class GrantItem(Item):
@@ -199,6 +245,7 @@ class LedgerItem(Item):
     kind = DiscriminatorAttribute()
     payment_id = UnicodeAttribute()
     merchant_id = UnicodeAttribute()
+    store_id = UnicodeAttribute(null=True)  # absent on rows written before shops: the default shop
     consumer_id = UnicodeAttribute()
     amount = IntegerAttribute()
     completed_at = InstantAttribute()
@@ -277,12 +324,84 @@ class PayoutItem(Item):
     created_at = InstantAttribute()
     exported_at = InstantAttribute(null=True)
     status_changed_at = InstantAttribute(null=True)
+    batch_id = UnicodeAttribute(null=True)  # the period whose transfer file last carried it
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
     gsi1 = _index(1)
     gsi2 = _index(2)
+
+
+class TillItem(Item):
+    """One shard of a shop's payable status, checked by payments instead of the profile itself."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    updated_at = InstantAttribute(null=True)
+
+
+class DayAggItem(Item):
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    merchant_id = UnicodeAttribute(null=True)
+    store_id = UnicodeAttribute(null=True)
+    day = UnicodeAttribute(null=True)
+    sales_count = IntegerAttribute(null=True)
+    sales_points = IntegerAttribute(null=True)
+    cancelled_count = IntegerAttribute(null=True)
+    cancelled_points = IntegerAttribute(null=True)
+    cancel_count = IntegerAttribute(null=True)
+    cancel_points = IntegerAttribute(null=True)
+
+
+class PeriodAggItem(Item):
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    merchant_id = UnicodeAttribute(null=True)
+    store_id = UnicodeAttribute(null=True)
+    period_id = UnicodeAttribute(null=True)
+    sales_count = IntegerAttribute(null=True)
+    sales_points = IntegerAttribute(null=True)
+    cancelled_count = IntegerAttribute(null=True)
+    cancelled_points = IntegerAttribute(null=True)
+    cancel_count = IntegerAttribute(null=True)
+    cancel_points = IntegerAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi1 = _index(1)
+
+
+class GrantAggItem(Item):
+    pk = UnicodeAttribute(hash_key=True, default=GRANTS_AGG_PK)
+    sk = UnicodeAttribute(range_key=True)
+    grants_count = IntegerAttribute(null=True)
+    points = IntegerAttribute(null=True)
+
+
+class TransferBatchItem(Item):
+    """A period's bank transfer file: the payouts it pays, frozen when it is first generated."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="BATCH")
+    period_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # generating | ready
+    payouts = ListAttribute(of=UnicodeAttribute)  # "<period>#<merchant>" of each payout in the file
+    file_key = UnicodeAttribute()
+    transfers = IntegerAttribute(default=0)
+    total = IntegerAttribute(default=0)
+    created_at = InstantAttribute()
+    ready_at = InstantAttribute(null=True)
+
+
+class TransferLockItem(Item):
+    """Held while a transfer file is generated: payout marks wait for it (they answer 409)."""
+
+    pk = UnicodeAttribute(hash_key=True, default=TRANSFER_LOCK_PK)
+    sk = UnicodeAttribute(range_key=True, default=TRANSFER_LOCK_SK)
+    period_id = UnicodeAttribute(null=True)
+    until = InstantAttribute(null=True)
 
 
 class CursorItem(Item):

@@ -1,4 +1,4 @@
-"""``ledger``: the conservation check over the whole store, as the API computes it."""
+"""``ledger``: the conservation check over the whole store: the last nightly report, or a run now."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from cli.client import ApiClient
 from cli.context import OrderedGroup, pass_client
 from cli.output import err, out, print_fields
 
-REPORTED = ("granted", "wallet_balances", "sales_outstanding", "expired", "difference", "wallets", "payments")
+REPORTED = ("checked_at", "granted", "wallet_balances", "sales_outstanding", "expired", "difference", "wallets")
 
 
 @click.group(cls=OrderedGroup, help="台帳の検査 (ledger)")
@@ -16,12 +16,13 @@ def ledger() -> None:
     pass
 
 
-@ledger.command("check", short_help="ポイントの保存則を検査 (check the conservation rule over the store)",
-                help="ポイントの保存則を検査、成り立たなければ終了コード1 "
-                     "(check the conservation rule over the store; exit 1 if it fails)")
+@ledger.command("check", short_help="ポイントの保存則の検査結果 (the conservation check's last report)",
+                help="毎晩の検査の最新結果を表示、--now で今すぐ検査。成り立たなければ終了コード1 "
+                     "(show the nightly check's last report, or run it now with --now; exit 1 if it fails)")
+@click.option("--now", "run_now", is_flag=True, help="今すぐ検査する (run the check now; reads every wallet)")
 @pass_client
-def check(client: ApiClient) -> None:
-    report = client.get_json("/v1/admin/ledger/check")
+def check(client: ApiClient, run_now: bool) -> None:
+    report = client.post_json("/v1/admin/ledger/check") if run_now else client.get_json("/v1/admin/ledger/check")
     print_fields([(key, report[key]) for key in REPORTED])
     for problem in report["problems"]:
         err(f"  問題 / problem: {problem}")

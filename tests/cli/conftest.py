@@ -122,7 +122,7 @@ class OperatorApi:
 
     def granted_points(self) -> int:
         """All points ever granted, from the ledger check."""
-        return int(self.ok("GET", "/v1/admin/ledger/check")["granted"])
+        return int(self.ok("POST", "/v1/admin/ledger/check")["granted"])
 
     def consumer(self, method: str, path: str, consumer_id: str, body: Any = None,
                  headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -99,7 +99,7 @@ def test_close_report_zengin_mark_and_ledger_check(run: OperatorCli, api: Operat
     assert twice.exit_code == 1 and "HTTP 409" in twice.stderr and "Traceback" not in twice.output
 
     # WHEN the ledger is checked THEN it balances: 5,000 granted = 3,000 in the wallet + 2,000 sold
-    check = run("ledger", "check")
+    check = run("ledger", "check", "--now")
     assert check.exit_code == 0, check.output
     assert (field(check.stdout, "granted"), field(check.stdout, "wallet_balances"),
             field(check.stdout, "difference")) == ("5000", "3000", "0")

@@ -144,17 +144,48 @@ def test_history_ranges_are_half_open_and_page_newest_first(repos: Repos) -> Non
         pay(repos, wallet, payment(f"P{i}", 10, base + dt.timedelta(minutes=i)), f"k{i}")
         wallet = repos.c.payment_repo.wallet("C1")
     repo = repos.c.payment_repo
+    day = base.date()
     start, end = base + dt.timedelta(minutes=1), base + dt.timedelta(minutes=4)
-    everything, _ = repo.merchant_payments("M1", start, end, newest_first=True)
-    assert [p.payment_id for p in everything] == ["P3", "P2", "P1"]
-    first, after = repo.merchant_payments("M1", start, end, newest_first=True, limit=2)
-    second, _ = repo.merchant_payments("M1", start, end, newest_first=True, limit=2, after=after)
-    assert [p.payment_id for p in first + second] == ["P3", "P2", "P1"]
+    everything, none = repo.day_payments("M1", day, start, end, newest_first=True)
+    assert [p.payment_id for p in everything] == ["P3", "P2", "P1"] and none is None
+    first, after = repo.day_payments("M1", day, start, end, newest_first=True, limit=2)
+    second, last = repo.day_payments("M1", day, start, end, newest_first=True, limit=2, after=after)
+    assert [p.payment_id for p in first + second] == ["P3", "P2", "P1"] and last is None
+    exact, nothing_left = repo.day_payments("M1", day, start, end, newest_first=False, limit=3)
+    assert [p.payment_id for p in exact] == ["P1", "P2", "P3"] and nothing_left is None
     mine, more = repo.consumer_payments("C1", limit=3, after=None)
     rest, _ = repo.consumer_payments("C1", limit=3, after=more)
     assert [p.payment_id for p in mine + rest] == ["P4", "P3", "P2", "P1", "P0"]
-    events = list(repo.period_events("2026-11-2", "M1"))
+    events, _ = repo.merchant_events("M1", base, base + dt.timedelta(days=1))
     assert [e.payment_id for e in events] == ["P0", "P1", "P2", "P3", "P4"]
+    older, cursor = repo.merchant_events("M1", base, base + dt.timedelta(days=1), limit=2)
+    newer, _ = repo.merchant_events("M1", base, base + dt.timedelta(days=1), after=cursor, limit=10)
+    assert [e.payment_id for e in older + newer] == ["P0", "P1", "P2", "P3", "P4"]
+
+
+def test_totals_move_with_payments_and_cancellations(repos: Repos) -> None:
+    repos.c.merchant_repo.add(*merchant())
+    wallet = funded(repos, 10_000)
+    sold = dt.datetime(2026, 11, 15, 23, 0, tzinfo=JST)  # the last day of period 2026-11-1
+    pay(repos, wallet, payment("P1", 300, sold), "k1")
+    pay(repos, repos.c.payment_repo.wallet("C1"), payment("P2", 200, sold), "k2")
+    p1 = repos.c.payment_repo.payment("P1")
+    assert p1 is not None
+    cancelled = dt.datetime(2026, 11, 16, 9, 0, tzinfo=JST)  # the next day, and the next period
+    repos.c.payment_repo.commit_cancel(payment=p1, wallet=repos.c.payment_repo.wallet("C1"),
+                                       lots=(Lot("G1", EXP, 9_800),), to_expired=0, now=cancelled, by="m1")
+    days = repos.c.payment_repo.day_counts("M1", dt.date(2026, 11, 14), dt.date(2026, 11, 17))
+    first, second = days[dt.date(2026, 11, 15)], days[dt.date(2026, 11, 16)]
+    assert (first.sales_count, first.sales_points, first.cancelled_count, first.cancelled_points) == (2, 500, 1, 300)
+    assert (first.completed_count, first.completed_points, first.cancel_count) == (1, 200, 0)
+    assert (second.sales_count, second.cancel_count, second.cancel_points) == (0, 1, 300)
+    assert set(days) == {dt.date(2026, 11, 15), dt.date(2026, 11, 16)}
+    p1_period = repos.c.payment_repo.period_counts("2026-11-1")
+    p2_period = repos.c.payment_repo.period_counts("2026-11-2")
+    assert (p1_period["M1"].sales_points, p1_period["M1"].cancel_points) == (500, 0)
+    assert (p2_period["M1"].sales_points, p2_period["M1"].cancel_points) == (0, 300)
+    assert repos.c.payment_repo.granted_points() == 10_000
+    assert [w.consumer_id for w in repos.c.payment_repo.wallets()] == ["C1"]
 
 
 # -- accounts and merchants -----------------------------------------------------------------------
@@ -194,13 +225,37 @@ def test_payouts_are_written_once_and_marked_only_from_exported(repos: Repos) ->
                "scheduled", NOW)
     assert repo.add_payout(p) is None
     assert repo.add_payout(dataclasses.replace(p, payout=5)) == p
-    with pytest.raises(WriteRejected):
+    with pytest.raises(WriteRejected) as not_exported:
         repo.set_payout_status("2026-11-1", "M1", "paid", NOW)
-    repo.mark_exported(p, NOW)
+    assert not_exported.value.reasons == {"status"}
+    repo.export_payout(p, "2026-11-1", NOW)
+    repo.export_payout(p, "2026-11-1", NOW)  # a generation that resumes: already in this batch, fine
+    with pytest.raises(WriteRejected):
+        repo.export_payout(p, "2026-11-2", NOW)  # but never into a second batch while exported
     assert repo.set_payout_status("2026-11-1", "M1", "failed", NOW).status == "failed"
     assert [f.merchant_id for f in repo.failed_payouts()] == ["M1"]
-    repo.mark_exported(p, NOW)
+    repo.export_payout(p, "2026-11-2", NOW)
     assert list(repo.failed_payouts()) == []
+    assert repo.payout("2026-11-1", "M1").batch_id == "2026-11-2"  # type: ignore[union-attr]
+
+
+def test_the_transfer_lock_holds_marks_and_other_generations(repos: Repos) -> None:
+    repo = repos.c.settlement_repo
+    p = Payout("2026-11-1", "M1", "店", 1, 100, 0, 0, 0, 100, 100, 0, dt.date(2026, 11, 30), dt.date(2026, 11, 16),
+               "scheduled", NOW)
+    repo.add_payout(p)
+    repo.export_payout(p, "2026-11-1", NOW)
+    lease = dt.timedelta(minutes=2)
+    assert repo.lock_transfers("2026-11-1", NOW, lease)
+    assert not repo.lock_transfers("2026-11-2", NOW + dt.timedelta(minutes=1), lease)
+    with pytest.raises(WriteRejected) as held:
+        repo.set_payout_status("2026-11-1", "M1", "paid", NOW + dt.timedelta(seconds=30))
+    assert held.value.reasons == {"lock"} and repo.payout("2026-11-1", "M1").status == "exported"  # type: ignore[union-attr]
+    assert repo.lock_transfers("2026-11-2", NOW + dt.timedelta(minutes=3), lease)  # the first lease ran out
+    repo.unlock_transfers("2026-11-1")  # not the holder any more: nothing happens
+    assert not repo.lock_transfers("2026-11-1", NOW + dt.timedelta(minutes=4), lease)
+    repo.unlock_transfers("2026-11-2")
+    assert repo.set_payout_status("2026-11-1", "M1", "paid", NOW + dt.timedelta(minutes=4)).status == "paid"
 
 
 def test_the_close_cursor_moves_only_from_what_was_read(repos: Repos) -> None:

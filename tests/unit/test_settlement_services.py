@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import msgspec
 import pytest
 
 from chalicelib.accounts.service import new_account
@@ -15,7 +14,7 @@ from chalicelib.merchants.bank import BankAccount
 from chalicelib.merchants.fake import FakeMerchantRepository
 from chalicelib.merchants.model import ACTIVE, Merchant
 from chalicelib.payments.fake import FakePaymentRepository
-from chalicelib.payments.model import COMPLETED, LedgerEvent, Payment
+from chalicelib.payments.model import COMPLETED, Payment
 from chalicelib.settlement.closing import ClosingService, PayoutMismatch
 from chalicelib.settlement.fake import FakeSettlementRepository
 from chalicelib.settlement.payouts import PayoutService
@@ -54,13 +53,11 @@ class Books:
     def sale(self, mid: str, when: str, amount: int) -> str:
         self.serial += 1
         pid = f"P{self.serial:09d}"
-        self.payments.payments[pid] = Payment(pid, mid, "C1", amount, COMPLETED, at(when), None, "店", "SHOP", ())
+        self.payments.seed_sale(Payment(pid, mid, "C1", amount, COMPLETED, at(when), None, "店", "SHOP", ()))
         return pid
 
     def cancel(self, pid: str, when: str) -> None:
-        p = self.payments.payments[pid]
-        self.payments.payments[pid] = msgspec.structs.replace(p, status="cancelled", cancelled_at=at(when))
-        self.payments.cancellations[pid] = LedgerEvent("cancel", pid, p.merchant_id, p.amount, at(when))
+        self.payments.seed_cancel(pid, at(when))
 
     def now(self, when: str) -> None:
         self.clock.set(at(when))

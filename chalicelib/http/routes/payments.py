@@ -79,18 +79,6 @@ class GrantOut(msgspec.Struct):
     expires_on: str
 
 
-class LedgerOut(msgspec.Struct):
-    ok: bool
-    difference: int
-    granted: Points
-    wallet_balances: Points
-    sales_outstanding: Points
-    expired: Points
-    wallets: int
-    payments: int
-    problems: list[str]
-
-
 def payment_fields(p: Payment) -> dict[str, object]:
     return {"payment_id": p.payment_id, "merchant_id": p.merchant_id, "consumer_id": p.consumer_id,
             "name_ja": p.name_ja, "amount": p.amount, "status": p.status,
@@ -169,15 +157,3 @@ def create_grant(ctx: Ctx, body: GrantRequest) -> Reply:
     g = outcome.grant
     headers = {} if outcome.created else {"Idempotent-Replayed": "true"}
     return Reply(GrantOut(g.grant_id, g.consumer_id, g.points, g.expires_on.isoformat()), headers=headers)
-
-
-@routes.route("/v1/admin/ledger/check", summary="ポイント保存則の検査(全件)", roles=OPERATOR, response=LedgerOut)
-def admin_ledger_check(ctx: Ctx) -> LedgerOut:
-    from chalicelib.payments.ledger import check_conservation
-
-    c = ctx.container
-    report = check_conservation(c.payment_repo.ledger_snapshot(), c.clock.now())
-    return LedgerOut(ok=report.ok, difference=report.difference, granted=report.granted,
-                     wallet_balances=report.wallet_balances, sales_outstanding=report.sales_outstanding,
-                     expired=report.expired, wallets=report.wallets, payments=report.payments,
-                     problems=report.problems[:100])

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from chalicelib.core.clock import jst_iso
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routing import Ctx, Routes
 from chalicelib.http.schemas import JstTime, Link, PageQuery, Points
+from chalicelib.settlement.ledger import LedgerReport
 
 if TYPE_CHECKING:  # settlement's modules load with its first route, not with every cold start
     from chalicelib.settlement.model import Payout
@@ -31,6 +32,8 @@ class PeriodOut(msgspec.Struct):
     payouts_count: int
     payouts_total: Points
     transfer_date: str
+    sales_points: Points
+    cancel_points: Points
 
 
 class PeriodList(msgspec.Struct):
@@ -95,7 +98,8 @@ def admin_periods(ctx: Ctx) -> PeriodList:
     return PeriodList(items=[
         PeriodOut(period_id=p.period_id, start=jst_iso(p.start), end=jst_iso(p.end), state=p.state,  # type: ignore[arg-type]
                   closed_at=jst_iso(p.closed_at) if p.closed_at else None, payouts_count=p.payouts_count,
-                  payouts_total=p.payouts_total, transfer_date=p.transfer_date.isoformat())
+                  payouts_total=p.payouts_total, transfer_date=p.transfer_date.isoformat(),
+                  sales_points=p.sales_points, cancel_points=p.cancel_points)
         for p in ctx.container.closing.periods()])
 
 
@@ -157,3 +161,20 @@ def merchant_payouts(ctx: Ctx, query: PageQuery) -> PayoutList:
 @routes.route("/v1/merchant/payouts/{period_id}/detail", summary="振込明細CSV", roles=MERCHANT, response=Link)
 def merchant_payout_detail(ctx: Ctx, period_id: str) -> Link:
     return link_out(ctx.container.payouts.detail(period_id, ctx.merchant_id))
+
+
+@routes.route("/v1/admin/ledger/check", summary="ポイント保存則の検査結果(毎晩の検査の最新)", roles=OPERATOR,
+              response=LedgerReport, errors=[NotFound])
+def admin_ledger_check(ctx: Ctx) -> LedgerReport:
+    report = ctx.container.ledger.latest()
+    if report is None:
+        raise NotFound("まだ検査が実行されていません(毎日 0:30 に実行されます)。")
+    return report
+
+
+@routes.route("/v1/admin/ledger/check", "POST", summary="ポイント保存則の検査を今すぐ実行(全ウォレットを読む)",
+              roles=OPERATOR, response=LedgerReport)
+def admin_run_ledger_check(ctx: Ctx) -> LedgerReport:
+    from chalicelib.http import jobs
+
+    return jobs.run_ledger_check()
