@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: vendor run package test lint typecheck unit browser-deps bench bench-payments bench-console bench-settlement bench-coldstart clean
+.PHONY: vendor run package test lint typecheck unit browser-deps bench bench-payments bench-console bench-settlement bench-coldstart bench-sessions clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,7 +71,7 @@ test: $(STAMP) $(JSQR) browser-deps $(AXE)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-bench: bench-coldstart bench-payments bench-console bench-settlement
+bench: bench-coldstart bench-payments bench-sessions bench-console bench-settlement
 
 bench-payments: $(STAMP)
 	$(PY) -m bench.payments
@@ -81,6 +81,9 @@ bench-console: $(STAMP)
 
 bench-settlement: $(STAMP)
 	$(PY) -m bench.settlement
+
+bench-sessions: $(STAMP)
+	$(PY) -m bench.sessions
 
 bench-coldstart: $(STAMP)
 	$(PY) -m bench.coldstart

@@ -15,7 +15,7 @@ from chalicelib.accounts import dev_issuer
 from chalicelib.config import load_settings
 from chalicelib.core.clock import Clock, SystemClock
 from devstack.engine import LocalEngine
-from devstack.provision import provision
+from devstack.provision import ensure_app_secret, provision
 
 TABLE = BUCKET = "onagawa-points-bench"
 
@@ -24,6 +24,7 @@ def start_stack(clock: Clock | None = None) -> tuple[LocalEngine, bootstrap.Cont
     engine = LocalEngine().start()
     os.environ.update(engine.client_environment())
     provision(engine.endpoint, TABLE, BUCKET)
+    ensure_app_secret(engine.endpoint, "onagawa-points/bench/app-secrets")
     _, container, keys = _container(clock)
     return engine, container, keys
 
@@ -34,7 +35,7 @@ def _container(clock: Clock | None) -> tuple[None, bootstrap.Container, Path]:
     keys = Path(tempfile.mkdtemp(prefix="bench-keys-"))
     env = {
         "STAGE": "local", "TABLE_NAME": TABLE, "BUCKET_NAME": BUCKET,
-        "SESSION_SECRET": "bench-session-secret-0123456789-abcdefgh",
+        "SECRETS_NAME": "onagawa-points/bench/app-secrets",
         "CONSUMER_JWT_ISSUER": "http://127.0.0.1:8000/dev-issuer", "CONSUMER_JWT_AUDIENCE": "onagawa-points",
         "CONSUMER_JWKS_PATH": str(keys / "jwks.json"), "DEV_ISSUER_KEY_PATH": str(keys / "key.pem"),
         "DEV_ISSUER_ENABLED": "1",
@@ -80,6 +81,7 @@ def start_remote_stack(clock: Clock | None = None) -> tuple[Any, bootstrap.Conta
     })
     try:
         provision(endpoint, TABLE, BUCKET)
+        ensure_app_secret(endpoint, "onagawa-points/bench/app-secrets")
         _, container, _ = _container(clock)
     except BaseException:
         proc.terminate()

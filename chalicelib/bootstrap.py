@@ -14,14 +14,15 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.config import ConfigurationError, Settings, get_settings
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.store import models as _store_models  # noqa: F401
 
 if TYPE_CHECKING:  # services load on first use: a cold start pays only for what its first route needs
     from chalicelib.accounts.consumer_jwt import JwksKeys
+    from chalicelib.accounts.keys import KeyRing
     from chalicelib.accounts.repository import AccountRepository
-    from chalicelib.accounts.service import AccountService, LoginService
+    from chalicelib.accounts.service import AccountService, LoginService, SessionService
     from chalicelib.console.export import ExportService
     from chalicelib.console.history import HistoryService
     from chalicelib.merchants.repository import MerchantRepository
@@ -35,6 +36,9 @@ if TYPE_CHECKING:  # services load on first use: a cold start pays only for what
     from chalicelib.settlement.payouts import PayoutService
     from chalicelib.settlement.repository import SettlementRepository
     from chalicelib.store.files import Files
+
+
+SECRETS_MAX_AGE = 300  # seconds a warm function keeps the signing keys before asking again
 
 
 def region() -> str:
@@ -119,14 +123,41 @@ class Container:
     def accounts(self) -> AccountService:
         from chalicelib.accounts.service import AccountService
 
-        return AccountService(self.account_repo, self.clock)
+        return AccountService(self.account_repo, self.clock, self.login)
+
+    def keys(self) -> KeyRing:
+        """The signing keys from the secret store, cached for five minutes (a rotated key is picked up
+        within that); read lazily, never from the environment."""
+        from aws_lambda_powertools.utilities import parameters
+
+        from chalicelib.accounts.keys import KeyRing
+
+        try:
+            value = parameters.get_secret(self.settings.secrets_name, transform="json", max_age=SECRETS_MAX_AGE)
+        except parameters.exceptions.GetParameterError as exc:
+            raise ConfigurationError(f"cannot read the secret {self.settings.secrets_name}: {exc}") from None
+        if not isinstance(value, dict):
+            raise ConfigurationError(f"the secret {self.settings.secrets_name} is not a JSON object")
+        return KeyRing.from_secret(value)
+
+    @property
+    def cursor_secret(self) -> str:
+        return self.keys().cursor_key
+
+    @cached_property
+    def sessions(self) -> SessionService:
+        from chalicelib.accounts.service import SessionService
+
+        s = self.settings
+        return SessionService(self.account_repo, self.clock, self.keys,
+                              idle=dt.timedelta(minutes=s.session_idle_minutes),
+                              maximum=dt.timedelta(hours=s.session_max_hours))
 
     @cached_property
     def login(self) -> LoginService:
         from chalicelib.accounts.service import LoginService
 
-        return LoginService(self.account_repo, self.clock, self.settings.session_secret,
-                            self.settings.session_ttl_seconds)
+        return LoginService(self.account_repo, self.clock, self.sessions)
 
     @cached_property
     def merchants(self) -> MerchantService:
@@ -208,15 +239,26 @@ class Container:
                              originator=originator)
 
 
-def fake_container(settings: Settings, clock: Clock) -> Container:
-    """A container whose repositories and files are in memory (unit tests, in milliseconds)."""
+class _FixedKeys(Container):
+    def __init__(self, settings: Settings, clock: Clock, keys: KeyRing) -> None:
+        super().__init__(settings=settings, clock=clock)
+        self._keys = keys
+
+    def keys(self) -> KeyRing:
+        return self._keys
+
+
+def fake_container(settings: Settings, clock: Clock, keys: KeyRing | None = None) -> Container:
+    """A container whose repositories, files and keys are in memory (unit tests, in milliseconds)."""
     from chalicelib.accounts.fake import FakeAccountRepository
+    from chalicelib.accounts.keys import KeyRing
     from chalicelib.merchants.fake import FakeMerchantRepository
     from chalicelib.payments.fake import FakePaymentRepository
     from chalicelib.settlement.fake import FakeSettlementRepository
     from chalicelib.store.files import MemoryFiles
 
-    container = Container(settings=settings, clock=clock)
+    container = _FixedKeys(settings, clock, keys or KeyRing(session_keys=("k" * 32,), cursor_key="c" * 32,
+                                                             claim_key="q" * 32))
     accounts = FakeAccountRepository()
     merchants = FakeMerchantRepository(accounts)
     container.__dict__.update({

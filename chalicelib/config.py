@@ -24,8 +24,9 @@ class Settings(msgspec.Struct, frozen=True):
     stage: str
     table_name: str
     bucket_name: str
-    session_secret: str
-    session_ttl_seconds: int
+    secrets_name: str  # the Secrets Manager secret holding the signing keys (see accounts/keys.py)
+    session_idle_minutes: int
+    session_max_hours: int
     scheme_guid: str
     qr_city: str
     max_payment_points: int
@@ -93,15 +94,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if raw_direction not in ("previous", "next"):
         raise ConfigurationError("environment variable TRANSFER_DATE_DIRECTION must be 'previous' or 'next'")
     direction: Literal["previous", "next"] = "next" if raw_direction == "next" else "previous"
-    secret = _req(env, "SESSION_SECRET")
-    if len(secret) < 32:
-        raise ConfigurationError("environment variable SESSION_SECRET must be at least 32 characters")
     return Settings(
         stage=env.get("STAGE", "dev").strip() or "dev",
         table_name=_req(env, "TABLE_NAME"),
         bucket_name=_req(env, "BUCKET_NAME"),
-        session_secret=secret,
-        session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 7200, 60, 86400),
+        secrets_name=_req(env, "SECRETS_NAME"),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 120, 5, 24 * 60),
+        session_max_hours=_int(env, "SESSION_MAX_HOURS", 12, 1, 24),
         scheme_guid=env.get("SCHEME_GUID", "").strip() or "JP.ONAGAWA.CHIIKIPOINT",
         qr_city=env.get("QR_CITY", "").strip() or "ONAGAWA",
         max_payment_points=_int(env, "MAX_PAYMENT_POINTS", 100_000, 1, 10**9),

@@ -61,6 +61,10 @@ RESOURCES_NOT_APPLIED_LOCALLY: Mapping[str, str] = {
         "the TLS-only policy refers to the bucket ARN through intrinsics, moto does not evaluate "
         "bucket policies by default, and the local endpoint is plain HTTP on 127.0.0.1"
     ),
+    "AWS::SecretsManager::Secret": (
+        "the signing keys: the local stack creates its own secret with random keys (ensure_app_secret), "
+        "because CloudFormation's GenerateSecretString is not run locally"
+    ),
     "AWS::SNS::Topic": "the operator's alarm topic; the local stack raises no alarms",
     "AWS::SNS::Subscription": "the operator's e-mail on the alarm topic; the local stack raises no alarms",
     "AWS::CloudWatch::Alarm": (
@@ -492,3 +496,21 @@ def provision(
     table = create_table_from_template(local_client("dynamodb", endpoint, region), table_name, resources)
     bucket = create_bucket_from_template(local_client("s3", endpoint, region), bucket_name, resources)
     return ProvisionResult(table=table, bucket=bucket, resources_not_applied=left_out)
+
+
+def ensure_app_secret(endpoint: str, name: str, region: str = DEFAULT_REGION) -> bool:
+    """Create the application's signing-key secret in the local engine unless it exists (random keys,
+    the shape ``chalicelib.accounts.keys`` reads). True when it was created."""
+    import json
+    import secrets as random_keys
+
+    client = local_client("secretsmanager", endpoint, region)
+    try:
+        client.describe_secret(SecretId=name)
+        return False
+    except client.exceptions.ResourceNotFoundException:
+        pass
+    value = {"session_keys": [random_keys.token_urlsafe(48)], "cursor_key": random_keys.token_urlsafe(48),
+             "claim_key": random_keys.token_urlsafe(48)}
+    client.create_secret(Name=name, SecretString=json.dumps(value))
+    return True

@@ -36,7 +36,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -385,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         from chalicelib.bootstrap import Container
         from chalicelib.config import load_settings
         from devstack.engine import LocalEngine
-        from devstack.provision import provision
+        from devstack.provision import ensure_app_secret, provision
 
         say(f"AWS エンジンを起動 / starting the local engine on {HOST}:{engine_port} …")
         engine = LocalEngine(port=engine_port)
@@ -396,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             raise StartupError(f"ポート {engine_port} で AWS エンジンを起動できません / cannot start the local engine "
                                f"on port {engine_port}: {exc}") from None
         provision(engine.endpoint, TABLE_NAME, BUCKET_NAME)
+        ensure_app_secret(engine.endpoint, stage_env["SECRETS_NAME"])
 
         state_dir = Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR).resolve()
         key_path = state_dir / "dev-issuer-key.pem"
@@ -403,7 +403,6 @@ def main(argv: list[str] | None = None) -> int:
         dev_issuer.ensure_keys(str(key_path), str(jwks_path))
         api_base = f"http://{HOST}:{api_port}"
         generated = {
-            "SESSION_SECRET": secrets.token_urlsafe(48),
             "DEV_ISSUER_KEY_PATH": str(key_path),
             "CONSUMER_JWKS_PATH": str(jwks_path),
             "PUBLIC_BASE_URL": api_base,

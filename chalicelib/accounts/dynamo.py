@@ -1,45 +1,53 @@
-"""The DynamoDB implementation of :mod:`chalicelib.accounts.repository`: the only code that knows how
-these records are stored (``store.models``), and where storage failures become domain outcomes."""
+"""The DynamoDB implementation of :mod:`chalicelib.accounts.repository`.
 
+An account, its password-check record and its sessions share the partition ``LOGIN#<login id>``:
+ending every session of an account is one strongly consistent Query and its deletes.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
-from chalicelib.accounts.model import Account, LoginFailures
-from chalicelib.accounts.repository import FAILURES_TTL, LoginIdTaken
-from chalicelib.core.errors import NotFound
+from chalicelib.accounts.model import ACTIVE, Account, Attempts, Session
+from chalicelib.accounts.repository import LoginIdTaken
+from chalicelib.core.errors import NotFound, WriteRejected
 from chalicelib.store import connection as db
-from chalicelib.store.models import AccountItem, LoginFailuresItem, login_pk
+from chalicelib.store.models import AccountItem, AttemptsItem, SessionItem, login_pk, session_sk
+
+SESSION_TTL_GRACE = dt.timedelta(days=1)
 
 
 def account_item(account: Account) -> AccountItem:
     return AccountItem(
         login_pk(account.login_id), "ACCOUNT", login_id=account.login_id, role=account.role,
         merchant_id=account.merchant_id, password_hash=account.password_hash, created_at=account.created_at,
-        password_set_at=account.password_set_at,
+        password_set_at=account.password_set_at, must_change_password=account.must_change_password,
+        status=account.status, generation=account.generation,
     )
 
 
 def account_from_item(item: AccountItem) -> Account:
     return Account(login_id=item.login_id, role=item.role, merchant_id=item.merchant_id,
-                   password_hash=item.password_hash, created_at=item.created_at,
-                   password_set_at=item.password_set_at)
+                   password_hash=item.password_hash, created_at=item.created_at, password_set_at=item.password_set_at,
+                   must_change_password=bool(item.must_change_password), status=item.status or ACTIVE,
+                   generation=item.generation or 0)
+
+
+def session_from_item(item: SessionItem) -> Session:
+    return Session(session_id=item.sk.removeprefix("SESSION#"), login_id=item.login_id, role=item.role,
+                   merchant_id=item.merchant_id, must_change_password=bool(item.must_change_password),
+                   generation=item.generation or 0, created_at=item.created_at, refreshed_at=item.refreshed_at,
+                   expires_at=item.expires_at, absolute_expires_at=item.absolute_expires_at)
 
 
 class DynamoAccountRepository:
+    # -- accounts -------------------------------------------------------------------------------
     def get(self, login_id: str) -> Account | None:
         try:
             return account_from_item(AccountItem.get(login_pk(login_id), "ACCOUNT", consistent_read=True))
         except AccountItem.DoesNotExist:
             return None
-
-    def failures(self, login_id: str) -> LoginFailures:
-        try:
-            item = LoginFailuresItem.get(login_pk(login_id), "FAILURES", consistent_read=True)
-        except LoginFailuresItem.DoesNotExist:
-            return LoginFailures()
-        return LoginFailures(count=item.failures or 0, locked_until=item.locked_until)
 
     def add(self, account: Account) -> None:
         try:
@@ -47,22 +55,119 @@ class DynamoAccountRepository:
         except db.ConditionFailed:
             raise LoginIdTaken() from None
 
-    def set_password_hash(self, login_id: str, password_hash: str, now: dt.datetime) -> None:
+    def _change(self, login_id: str, actions: list[object], now: dt.datetime) -> Account:
         item = AccountItem(login_pk(login_id), "ACCOUNT")
         try:
-            db.update(item, [AccountItem.password_hash.set(password_hash), AccountItem.password_set_at.set(now)],
-                      condition=AccountItem.pk.exists())
+            db.update(item, [*actions, AccountItem.generation.set((AccountItem.generation | 0) + 1),  # type: ignore[list-item]
+                             AccountItem.updated_at.set(now)], condition=AccountItem.pk.exists())
         except db.ConditionFailed:
             raise NotFound("アカウントが見つかりません。", param="login_id") from None
+        return account_from_item(item)
 
-    def record_failure(self, login_id: str, now: dt.datetime, *, limit: int, lock: dt.timedelta) -> int:
-        item = LoginFailuresItem(login_pk(login_id), "FAILURES")
-        db.update(item, [LoginFailuresItem.failures.set((LoginFailuresItem.failures | 0) + 1),
-                         LoginFailuresItem.ttl.set(now + FAILURES_TTL)])
-        count = item.failures or 0
-        if count >= limit:
-            db.update(item, [LoginFailuresItem.locked_until.set(now + lock), LoginFailuresItem.failures.set(0)])
-        return count
+    def set_password(self, login_id: str, password_hash: str, now: dt.datetime, *, must_change: bool) -> Account:
+        return self._change(login_id, [AccountItem.password_hash.set(password_hash),
+                                       AccountItem.password_set_at.set(now),
+                                       AccountItem.must_change_password.set(must_change)], now)
 
-    def clear_failures(self, login_id: str) -> None:
-        db.delete(LoginFailuresItem(login_pk(login_id), "FAILURES"))
+    def set_status(self, login_id: str, status: str, now: dt.datetime) -> Account:
+        return self._change(login_id, [AccountItem.status.set(status)], now)
+
+    def replace(self, old_login_id: str, account: Account) -> None:
+        tx = db.Transaction()
+        tx.put("login", account_item(account), condition=AccountItem.pk.does_not_exist())
+        tx.delete("old", AccountItem(login_pk(old_login_id), "ACCOUNT"))
+        try:
+            tx.commit()
+        except db.TransactionCancelled as exc:
+            if exc.failed("login"):
+                raise LoginIdTaken() from None
+            raise
+
+    # -- password guessing ------------------------------------------------------------------------
+    def attempts(self, login_id: str) -> Attempts:
+        try:
+            item = AttemptsItem.get(login_pk(login_id), "ATTEMPTS", consistent_read=True)
+        except AttemptsItem.DoesNotExist:
+            return Attempts()
+        return Attempts(checks=item.checks or 0, failures=item.failures or 0, window_until=item.window_until)
+
+    def start_check(self, login_id: str, seen: Attempts, now: dt.datetime, window: dt.timedelta,
+                    max_checks: int) -> bool:
+        try:
+            if seen.open_at(now):
+                # one more check in the window we saw, while it has room and no lock
+                db.update(AttemptsItem(login_pk(login_id), "ATTEMPTS"), [AttemptsItem.checks.add(1)],
+                          condition=(AttemptsItem.window_until == seen.window_until)
+                          & (AttemptsItem.checks < max_checks) & (AttemptsItem.failures == seen.failures))
+            else:
+                # a new window, replacing only the record we saw (none, or one whose window was over)
+                previous = (AttemptsItem.pk.does_not_exist() if seen.window_until is None
+                            else AttemptsItem.window_until == seen.window_until)
+                until = now + window
+                db.save(AttemptsItem(login_pk(login_id), "ATTEMPTS", checks=1, failures=0, window_until=until,
+                                     ttl=until + dt.timedelta(days=1)), condition=previous)
+        except db.ConditionFailed:
+            return False
+        return True
+
+    def record_failure(self, login_id: str, now: dt.datetime, window: dt.timedelta, max_failures: int) -> Attempts:
+        item = AttemptsItem(login_pk(login_id), "ATTEMPTS")
+        db.update(item, [AttemptsItem.failures.add(1)])
+        if (item.failures or 0) >= max_failures:
+            # locked for a whole window from the failure that reached the limit
+            db.update(item, [AttemptsItem.window_until.set(now + window),
+                             AttemptsItem.ttl.set(now + window + dt.timedelta(days=1))])
+        return Attempts(checks=item.checks or 0, failures=item.failures or 0, window_until=item.window_until)
+
+    def record_success(self, login_id: str, max_failures: int) -> bool:
+        try:
+            db.delete(AttemptsItem(login_pk(login_id), "ATTEMPTS"),
+                      condition=AttemptsItem.pk.does_not_exist() | (AttemptsItem.failures < max_failures))
+        except db.ConditionFailed:
+            return False  # a lock came into force meanwhile: never cleared by a success
+        return True
+
+    def clear_attempts(self, login_id: str) -> None:
+        db.delete(AttemptsItem(login_pk(login_id), "ATTEMPTS"))
+
+    # -- sessions -------------------------------------------------------------------------------
+    def add_session(self, session: Session) -> None:
+        tx = db.Transaction()
+        tx.put("session", SessionItem(
+            login_pk(session.login_id), session_sk(session.session_id), login_id=session.login_id, role=session.role,
+            merchant_id=session.merchant_id, must_change_password=session.must_change_password,
+            generation=session.generation, created_at=session.created_at, refreshed_at=session.refreshed_at,
+            expires_at=session.expires_at, absolute_expires_at=session.absolute_expires_at,
+            ttl=session.absolute_expires_at + SESSION_TTL_GRACE), condition=SessionItem.pk.does_not_exist())
+        # A revocation or a password change moves the generation before it ends the sessions: a login
+        # that read the account before that cannot leave a session behind.
+        same_generation = (AccountItem.generation == session.generation) if session.generation else (
+            AccountItem.generation.does_not_exist() | (AccountItem.generation == 0))
+        active = AccountItem.status.does_not_exist() | (AccountItem.status == ACTIVE)
+        tx.check("account", AccountItem, login_pk(session.login_id), "ACCOUNT", condition=same_generation & active)
+        try:
+            tx.commit()
+        except db.TransactionCancelled as exc:
+            raise WriteRejected(exc.conditions) from None
+
+    def session(self, login_id: str, session_id: str) -> Session | None:
+        try:
+            return session_from_item(SessionItem.get(login_pk(login_id), session_sk(session_id), consistent_read=True))
+        except SessionItem.DoesNotExist:
+            return None
+
+    def touch_session(self, login_id: str, session_id: str, now: dt.datetime, expires_at: dt.datetime) -> None:
+        with contextlib.suppress(db.ConditionFailed):  # ended meanwhile: stays ended
+            db.update(SessionItem(login_pk(login_id), session_sk(session_id)),
+                      [SessionItem.refreshed_at.set(now), SessionItem.expires_at.set(expires_at)],
+                      condition=SessionItem.pk.exists())
+
+    def end_session(self, login_id: str, session_id: str) -> None:
+        db.delete(SessionItem(login_pk(login_id), session_sk(session_id)))
+
+    def end_sessions(self, login_id: str) -> int:
+        ended = 0
+        for item in SessionItem.query(login_pk(login_id), SessionItem.sk.startswith("SESSION#"), consistent_read=True):
+            db.delete(item)
+            ended += 1
+        return ended

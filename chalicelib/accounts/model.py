@@ -1,9 +1,16 @@
-"""Accounts of people who sign in with a login ID and password (merchants and operators).
+"""Accounts of people who sign in with a login ID and password (merchants and operators), their
+sessions, and the record that limits password guessing.
 
 Invariants:
 - A login ID is unique, compared case-insensitively; only the scrypt hash of a password is stored.
-- ``LoginFailures`` counts consecutive failed attempts of one login ID (existing or not) and, once
-  the count reaches the limit, holds the instant until which the ID is locked.
+- ``generation`` changes whenever every session of the account must end (password change, reset,
+  revocation): a session is only ever created on condition that the generation is still the one its
+  login read, so no login racing a revocation survives it.
+- ``Attempts`` counts, within a window, the password checks started (``checks``) and failed
+  (``failures``) for one login ID, existing or not. At most ``MAX_CHECKS`` checks run in a window and
+  ``MAX_FAILURES`` failures lock the ID until the window ends.
+- A session ends at ``expires_at`` (idle time, pushed forward by use) and never after
+  ``absolute_expires_at``.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ import datetime as dt
 import msgspec
 
 ROLES = ("merchant", "operator")
+ACTIVE, REVOKED = "active", "revoked"
+MAX_CHECKS = MAX_FAILURES = 5
+WINDOW = dt.timedelta(minutes=15)
 
 
 class Account(msgspec.Struct, frozen=True):
@@ -22,11 +32,35 @@ class Account(msgspec.Struct, frozen=True):
     password_hash: str
     created_at: dt.datetime
     password_set_at: dt.datetime
+    must_change_password: bool = False
+    status: str = ACTIVE
+    generation: int = 0
 
 
-class LoginFailures(msgspec.Struct, frozen=True):
-    count: int = 0
-    locked_until: dt.datetime | None = None
+class Attempts(msgspec.Struct, frozen=True):
+    checks: int = 0
+    failures: int = 0
+    window_until: dt.datetime | None = None
+
+    def open_at(self, now: dt.datetime) -> bool:
+        """True when this record's window is still running (else it counts for nothing)."""
+        return self.window_until is not None and self.window_until > now
 
     def locked(self, now: dt.datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
+        return self.open_at(now) and self.failures >= MAX_FAILURES
+
+
+class Session(msgspec.Struct, frozen=True):
+    session_id: str
+    login_id: str
+    role: str
+    merchant_id: str | None
+    must_change_password: bool
+    generation: int
+    created_at: dt.datetime
+    refreshed_at: dt.datetime
+    expires_at: dt.datetime
+    absolute_expires_at: dt.datetime
+
+    def valid_at(self, now: dt.datetime) -> bool:
+        return now < self.expires_at and now < self.absolute_expires_at

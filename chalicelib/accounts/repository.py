@@ -1,14 +1,12 @@
-"""Where accounts and login failures are kept: the port, and its DynamoDB implementation."""
+"""Where accounts, their sessions and their password-guessing records are kept (the port)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
 
-from chalicelib.accounts.model import Account, LoginFailures
+from chalicelib.accounts.model import Account, Attempts, Session
 from chalicelib.core.errors import InvalidRequest
-
-FAILURES_TTL = dt.timedelta(days=1)
 
 
 class LoginIdTaken(InvalidRequest):
@@ -19,18 +17,50 @@ class LoginIdTaken(InvalidRequest):
 
 
 class AccountRepository(Protocol):
+    # -- accounts -------------------------------------------------------------------------------
     def get(self, login_id: str) -> Account | None: ...
-
-    def failures(self, login_id: str) -> LoginFailures: ...
 
     def add(self, account: Account) -> None:
         """Store a new account; :class:`LoginIdTaken` when the ID exists."""
 
-    def set_password_hash(self, login_id: str, password_hash: str, now: dt.datetime) -> None:
-        """Replace the hash of an existing account (``NotFound`` otherwise)."""
+    def set_password(self, login_id: str, password_hash: str, now: dt.datetime, *, must_change: bool) -> Account:
+        """Replace the hash and move the generation (every session ends); ``NotFound`` if absent."""
 
-    def record_failure(self, login_id: str, now: dt.datetime, *, limit: int, lock: dt.timedelta) -> int:
-        """Count one failure; at ``limit`` lock the ID until ``now + lock`` and restart the count.
-        Returns the count reached by this failure."""
+    def set_status(self, login_id: str, status: str, now: dt.datetime) -> Account:
+        """Active or revoked; moves the generation. ``NotFound`` if absent."""
 
-    def clear_failures(self, login_id: str) -> None: ...
+    def replace(self, old_login_id: str, account: Account) -> None:
+        """The same account under a new login ID, in one transaction (``LoginIdTaken``)."""
+
+    # -- password guessing ------------------------------------------------------------------------
+    def attempts(self, login_id: str) -> Attempts: ...
+
+    def start_check(self, login_id: str, seen: Attempts, now: dt.datetime, window: dt.timedelta,
+                    max_checks: int) -> bool:
+        """Reserve one password check, on condition that the record is still ``seen``: one more check
+        in its open window (while fewer than ``max_checks`` started and it is not locked), or a new
+        window when ``seen`` was over. False when the record moved meanwhile (the caller re-reads)."""
+
+    def record_failure(self, login_id: str, now: dt.datetime, window: dt.timedelta, max_failures: int) -> Attempts:
+        """Count a failed check; the failure that reaches ``max_failures`` locks the ID for ``window``."""
+
+    def record_success(self, login_id: str, max_failures: int) -> bool:
+        """Clear the record unless a lock is in force (then False: the right password is refused)."""
+
+    def clear_attempts(self, login_id: str) -> None:
+        """Forget the record, lock included (an operator's reset)."""
+
+    # -- sessions -------------------------------------------------------------------------------
+    def add_session(self, session: Session) -> None:
+        """Store the session on condition that the account is active and still at the session's
+        generation; ``WriteRejected({"account"})`` otherwise."""
+
+    def session(self, login_id: str, session_id: str) -> Session | None: ...
+
+    def touch_session(self, login_id: str, session_id: str, now: dt.datetime, expires_at: dt.datetime) -> None:
+        """Slide an existing session's expiry (never brings an ended one back)."""
+
+    def end_session(self, login_id: str, session_id: str) -> None: ...
+
+    def end_sessions(self, login_id: str) -> int:
+        """End every session of the account; how many there were."""

@@ -1,25 +1,25 @@
-"""Signed, short-lived session tokens for merchants and operators (HMAC-SHA256, stdlib).
+"""Who is calling, and the tokens that say so.
 
-Token: ``v1.<payload b64url>.<mac b64url>``; payload is compact JSON {sub, role, mid, exp, iat,
-jti}. The MAC covers the version and payload. A token is refused when the MAC does not match, when
-it expired (clock passed in), or when its fields have the wrong types. Consumer tokens are not of
-this kind: consumers present RS256 JWTs from an OIDC issuer (``consumer_jwt``).
+A merchant's or operator's token names a server-side session: ``s1.<login id, b64url>.<session id>.<mac>``.
+The MAC (HMAC-SHA256 with the current or previous session key) lets a forged token be refused without
+a read; the session record decides the rest (it can be ended at any moment). The CSRF token of a
+cookie session is derived from its session id, so another session's token never matches.
+Consumer tokens are RS256 JWTs from the identity provider (``consumer_jwt``).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
-import hashlib
-import hmac
-import json
 import secrets
 
 import msgspec
 
+from chalicelib.accounts.keys import KeyRing, mac
 from chalicelib.core.errors import Unauthenticated
 
-ROLES = ("merchant", "operator")
+INVALID = "セッションが無効です。もう一度ログインしてください。"
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -27,49 +27,43 @@ class Principal(msgspec.Struct, frozen=True):
     subject: str  # login id, or consumer id
     merchant_id: str | None = None
     expires_at: dt.datetime | None = None
+    session_id: str | None = None
+    must_change_password: bool = False
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def new_session_id() -> str:
+    return secrets.token_urlsafe(24)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode("utf-8")).rstrip(b"=").decode("ascii")
 
 
-def issue_session(secret: str, principal: Principal, now: dt.datetime, ttl_seconds: int) -> tuple[str, dt.datetime]:
-    expires = now + dt.timedelta(seconds=ttl_seconds)
-    payload = {
-        "sub": principal.subject,
-        "role": principal.role,
-        "mid": principal.merchant_id,
-        "iat": int(now.timestamp()),
-        "exp": int(expires.timestamp()),
-        "jti": secrets.token_urlsafe(9),
-    }
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-    mac = hmac.new(secret.encode(), f"v1.{body}".encode(), hashlib.sha256).digest()
-    return f"v1.{body}.{_b64(mac)}", expires
+def session_token(keys: KeyRing, login_id: str, session_id: str) -> str:
+    body = f"s1.{_b64(login_id)}.{session_id}"
+    return f"{body}.{keys.sign_session(body)}"
 
 
-def verify_session(secret: str, token: str, now: dt.datetime) -> Principal:
+def read_session_token(keys: KeyRing, token: str) -> tuple[str, str]:
+    """(login id, session id) of a token whose signature holds; ``Unauthenticated`` otherwise."""
     parts = token.split(".")
-    if len(parts) != 3 or parts[0] != "v1" or len(token) > 2048:
-        raise Unauthenticated("セッションが無効です。もう一度ログインしてください。")
-    expected = hmac.new(secret.encode(), f"v1.{parts[1]}".encode(), hashlib.sha256).digest()
+    if len(token) > 512 or len(parts) != 4 or parts[0] != "s1":
+        raise Unauthenticated(INVALID)
+    body = ".".join(parts[:3])
+    if not keys.session_signature_ok(body, parts[3]):
+        raise Unauthenticated(INVALID)
     try:
-        given = _unb64(parts[2])
-        if not hmac.compare_digest(expected, given):
-            raise ValueError("mac")
-        payload = json.loads(_unb64(parts[1]))
-        role, sub, exp, mid = payload["role"], payload["sub"], payload["exp"], payload.get("mid")
-        if role not in ROLES or not isinstance(sub, str) or not isinstance(exp, int):
-            raise ValueError("fields")
-        if mid is not None and not isinstance(mid, str):
-            raise ValueError("mid")
-    except (ValueError, KeyError, TypeError):
-        raise Unauthenticated("セッションが無効です。もう一度ログインしてください。") from None
-    expires = dt.datetime.fromtimestamp(exp, dt.UTC)
-    if now >= expires:
-        raise Unauthenticated("セッションの有効期限が切れました。もう一度ログインしてください。")
-    return Principal(role=role, subject=sub, merchant_id=mid, expires_at=expires)
+        login_id = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unauthenticated(INVALID) from None
+    return login_id, parts[2]
+
+
+def csrf_token(keys: KeyRing, session_id: str) -> str:
+    return mac(keys.session_keys[0], f"csrf|{session_id}")
+
+
+def csrf_ok(keys: KeyRing, session_id: str, sent: str) -> bool:
+    import hmac
+
+    return any(hmac.compare_digest(mac(key, f"csrf|{session_id}"), sent) for key in keys.session_keys)

@@ -97,17 +97,12 @@ class HistoryService:
     def _counts(self, merchant_id: str, spans: list[DaySpan]) -> dict[dt.date, Counts]:
         return self.payments.day_counts(merchant_id, spans[0].day, spans[-1].day) if spans else {}
 
-    def _edge(self, merchant_id: str, span: DaySpan) -> Totals:
-        totals = Totals()
-        for payment in self._rows(merchant_id, span, newest_first=False):
-            totals.add(payment)
-        return totals
-
-    def daily(self, merchant_id: str, rng: Range) -> list[DayTotals]:
+    def daily(self, merchant_id: str, rng: Range, counts: dict[dt.date, Counts] | None = None) -> list[DayTotals]:
         """Per JST day in the range: completed and cancelled counts and points (for the chart and
         the range totals). Whole days come from the day totals, partial ones from their rows."""
         spans = day_spans(rng)
-        counts = self._counts(merchant_id, spans)
+        if counts is None:
+            counts = self._counts(merchant_id, spans)
         out = []
         for span in spans:
             found = counts.get(span.day)
@@ -116,12 +111,13 @@ class HistoryService:
             elif span.whole:
                 out.append(DayTotals(span.day, Totals.of(found)))
             else:
-                out.append(DayTotals(span.day, self._edge(merchant_id, span)))
+                out.append(DayTotals(span.day, Totals.of(self.payments.span_counts(merchant_id, span.day, span.start,
+                                                                                  span.end))))
         return out
 
-    def totals(self, merchant_id: str, rng: Range) -> Totals:
+    def totals(self, merchant_id: str, rng: Range, counts: dict[dt.date, Counts] | None = None) -> Totals:
         total = Totals()
-        for day in self.daily(merchant_id, rng):
+        for day in self.daily(merchant_id, rng, counts):
             total.merge(day.totals)
         return total
 
@@ -135,10 +131,12 @@ class HistoryService:
             if after is None:
                 return
 
-    def _busy_spans(self, merchant_id: str, rng: Range) -> list[DaySpan]:
+    def _busy_spans(self, merchant_id: str, rng: Range, counts: dict[dt.date, Counts] | None = None
+                    ) -> list[DaySpan]:
         """The days of the range with any payment, newest first."""
         spans = day_spans(rng)
-        counts = self._counts(merchant_id, spans)
+        if counts is None:
+            counts = self._counts(merchant_id, spans)
         return [s for s in reversed(spans) if (c := counts.get(s.day)) is not None and c.sales_count > 0]
 
     def iter_range(self, merchant_id: str, rng: Range) -> Iterator[Payment]:
@@ -148,13 +146,14 @@ class HistoryService:
 
     def page(self, merchant_id: str, rng: Range, *, limit: int, cursor: dict[str, Any] | None) -> HistoryPage:
         """One page of rows and the range totals; ``cursor`` is what a previous call returned."""
+        counts = self._counts(merchant_id, day_spans(rng))  # one read: the totals and which days have rows
         if cursor is None:
-            totals = self.totals(merchant_id, rng)
+            totals = self.totals(merchant_id, rng, counts)
             day, after = None, None
         else:
             totals = Totals(**{k: int(v) for k, v in cursor["totals"].items()})
             day, after = dt.date.fromisoformat(cursor["day"]), cursor.get("key")
-        spans = self._busy_spans(merchant_id, rng)
+        spans = self._busy_spans(merchant_id, rng, counts)
         if day is not None:
             spans = [s for s in spans if s.day <= day]
         rows: list[Payment] = []

@@ -38,6 +38,11 @@ class Forbidden(DomainError):
     default_message = "この操作は許可されていません。"
 
 
+class PasswordChangeRequired(DomainError):
+    code = "password_change_required"
+    default_message = "初期パスワードのままです。パスワードを変更してからご利用ください。"
+
+
 class NotFound(DomainError):
     code = "not_found"
     default_message = "見つかりませんでした。"

@@ -24,6 +24,11 @@ def is_crockford(text: str, length: int | None = None) -> bool:
     return bool(text) and all(ch in CROCKFORD for ch in text)
 
 
+def new_login_id() -> str:
+    """A shop's private login ID: unrelated to its merchant id (which the QR code prints)."""
+    return "ogw" + new_id(8).lower()
+
+
 def new_secret_password(length: int = 12) -> str:
     """An initial password printed on a letter: unambiguous characters only."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"

@@ -1,29 +1,45 @@
 """Who is calling: bearer tokens and console session cookies, and the role each route demands.
 
 - ``Authorization: Bearer <token>``: a consumer RS256 JWT, or a merchant/operator session token.
-- Console pages may use the ``session`` cookie instead (HttpOnly, SameSite=Strict). A state-changing
-  request authenticated by cookie must also carry ``X-CSRF-Token`` equal to the ``csrf`` cookie
-  (double submit), so a cross-site form cannot use the shopkeeper's session.
+- Console pages may use the session cookie instead. A state-changing request authenticated by cookie
+  must also carry ``X-CSRF-Token``: a value derived from *its* session, so another session's token
+  (or a cross-site form, which cannot read it) is refused with 403.
+- Cookies are ``HttpOnly`` (the session), ``SameSite=Strict``, and on every stage but local
+  ``Secure`` with the ``__Host-`` prefix (bound to this host, path ``/``, never set over plain HTTP).
 No token → 401 ``unauthenticated``; a valid token of another role → 403 ``forbidden``.
 """
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.accounts.sessions import Principal, verify_session
+from chalicelib.accounts.keys import KeyRing
+from chalicelib.accounts.sessions import Principal, csrf_ok
 from chalicelib.config import Settings
-from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
     from chalicelib.accounts.consumer_jwt import JwksKeys
 
-SESSION_COOKIE = "session"
-CSRF_COOKIE = "csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class Sessions(Protocol):
+    def verify(self, token: str) -> Principal: ...
+
+
+def cookie_names(settings: Settings) -> tuple[str, str]:
+    """(session cookie, CSRF cookie) for the stage."""
+    if settings.is_local:
+        return "session", "csrf"
+    return "__Host-session", "__Host-csrf"
+
+
+def cookie(settings: Settings, name: str, value: str, max_age: int, *, http_only: bool) -> str:
+    secure = "" if settings.is_local else "; Secure"
+    flags = "; HttpOnly" if http_only else ""
+    return f"{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}{flags}"
 
 
 def parse_cookies(header: str | None) -> dict[str, str]:
@@ -35,31 +51,32 @@ def parse_cookies(header: str | None) -> dict[str, str]:
     return cookies
 
 
-def authenticate(
-    headers: Mapping[str, str], method: str, *, settings: Settings, clock: Clock, jwks: JwksKeys
-) -> Principal:
+def session_cookie(headers: Mapping[str, str], settings: Settings) -> str | None:
+    return parse_cookies(headers.get("cookie")).get(cookie_names(settings)[0]) or None
+
+
+def authenticate(headers: Mapping[str, str], method: str, *, settings: Settings, sessions: Sessions,
+                 keys: Callable[[], KeyRing], jwks: Callable[[], JwksKeys]) -> Principal:
     auth = headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("Authorization ヘッダーは 'Bearer <token>' の形にしてください。")
-        if token.startswith("v1."):
-            return verify_session(settings.session_secret, token, clock.now())
+        if token.startswith("s1."):
+            return sessions.verify(token)
         from chalicelib.accounts.consumer_jwt import verify_consumer_token  # RS256: consumer routes only
 
         return verify_consumer_token(
-            token, keys=jwks, issuer=settings.consumer_jwt_issuer, audience=settings.consumer_jwt_audience
+            token, keys=jwks(), issuer=settings.consumer_jwt_issuer, audience=settings.consumer_jwt_audience
         )
-    cookies = parse_cookies(headers.get("cookie"))
-    cookie_token = cookies.get(SESSION_COOKIE)
-    if not cookie_token:
+    from_cookie = session_cookie(headers, settings)
+    if not from_cookie:
         raise Unauthenticated()
-    principal = verify_session(settings.session_secret, cookie_token, clock.now())
+    principal = sessions.verify(from_cookie)
     if method.upper() not in SAFE_METHODS:
         sent = headers.get("x-csrf-token", "")
-        expected = cookies.get(CSRF_COOKIE, "")
-        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        if principal.session_id is None or not sent or not csrf_ok(keys(), principal.session_id, sent):
             raise Forbidden("CSRFトークンが一致しません。ページを再読み込みしてください。")
     return principal
 

@@ -18,6 +18,18 @@ SECURITY_HEADERS = {
 }
 
 
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def _is_local() -> bool:
+    from chalicelib import bootstrap
+
+    try:
+        return bootstrap.container().settings.is_local
+    except Exception:  # no settings at all: be strict
+        return False
+
+
 def install_middleware(app: Chalice) -> None:
     @app.middleware("http")
     def edge_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -33,6 +45,8 @@ def install_middleware(app: Chalice) -> None:
         headers = dict(response.headers or {})
         for key, value in SECURITY_HEADERS.items():
             headers.setdefault(key, value)
+        if not _is_local():  # browsers must never reach a deployed stage over plain HTTP
+            headers.setdefault("Strict-Transport-Security", HSTS)
         if correlation:
             headers["X-Request-Id"] = correlation
         response.headers = headers

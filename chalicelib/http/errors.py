@@ -19,6 +19,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidQR: 400,
     e.Unauthenticated: 401,
     e.Forbidden: 403,
+    e.PasswordChangeRequired: 403,
     e.NotFound: 404,
     e.InsufficientPoints: 409,
     e.MerchantUnavailable: 409,

@@ -112,7 +112,11 @@ class Routes:
         errors: Sequence[type[e.DomainError]] = (),
         include: Callable[[Any], bool] | None = None,
         content_types: Sequence[str] | None = None,
+        password_pending: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare a route. ``password_pending``: usable by someone who must still change an initial
+        password (the password change and logout); every other authenticated route answers 403
+        ``password_change_required`` to them."""
         blueprint = self.blueprint
         method = method.upper()
 
@@ -130,8 +134,11 @@ class Routes:
                     if roles:
                         lowered = {k.lower(): v for k, v in request.headers.items()}
                         principal = require_role(authenticate(lowered, request.method, settings=c.settings,
-                                                              clock=c.clock, jwks=c.jwks), *roles)
+                                                              sessions=c.sessions, keys=c.keys,
+                                                              jwks=lambda: c.jwks), *roles)
                         logger.append_keys(role=principal.role)
+                        if principal.must_change_password and not password_pending:
+                            raise e.PasswordChangeRequired()
                     kwargs: dict[str, Any] = dict(params)
                     if query is not None:
                         kwargs["query"] = decode_query(request.query_params, query)
@@ -159,9 +166,12 @@ class Routes:
                 # Chalice refuses other media types itself (415) before the view runs.
                 options["content_types"] = [JSON]
             blueprint.route(path, **options)(view)
+            declared = tuple(errors)
+            if roles and not password_pending:
+                declared += (e.PasswordChangeRequired,)
             ROUTES.append(RouteSpec(
                 path=path, method=method, name=fn.__name__, summary=summary, roles=tuple(roles), status=status,
-                response=response, body=body, query=query, headers=tuple(headers), errors=tuple(errors),
+                response=response, body=body, query=query, headers=tuple(headers), errors=declared,
                 include=include, path_params=path_params))
             return fn
 

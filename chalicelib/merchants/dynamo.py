@@ -13,7 +13,7 @@ from chalicelib.accounts.model import Account
 from chalicelib.accounts.repository import LoginIdTaken
 from chalicelib.core.clock import utc_key
 from chalicelib.merchants.bank import BankAccount
-from chalicelib.merchants.model import Merchant
+from chalicelib.merchants.model import ACTIVE, Merchant
 from chalicelib.merchants.repository import MerchantIdTaken, merchant_not_found
 from chalicelib.store import connection as db
 from chalicelib.store.models import (
@@ -38,7 +38,7 @@ def merchant_from_item(item: MerchantItem) -> Merchant:
     b = item.bank
     return Merchant(
         merchant_id=item.merchant_id, name_ja=item.name_ja, name_en=item.name_en, mcc=item.mcc, city=item.city,
-        status=item.status, login_id=item.login_id, created_at=item.created_at,
+        status=item.status, login_id=item.login_id, created_at=item.created_at, access=item.access or ACTIVE,
         bank=BankAccount(bank_code=b.bank_code, branch_code=b.branch_code, account_type=b.account_type,
                          account_number=b.account_number, holder_kana=b.holder_kana),
     )
@@ -47,7 +47,7 @@ def merchant_from_item(item: MerchantItem) -> Merchant:
 def merchant_item(m: Merchant) -> MerchantItem:
     return MerchantItem(
         merchant_pk(m.merchant_id), "PROFILE", merchant_id=m.merchant_id, name_ja=m.name_ja, name_en=m.name_en,
-        mcc=m.mcc, city=m.city, status=m.status, login_id=m.login_id, bank=_bank_map(m.bank),
+        mcc=m.mcc, city=m.city, status=m.status, login_id=m.login_id, bank=_bank_map(m.bank), access=m.access,
         created_at=m.created_at, gsi1pk=MERCHANTS_INDEX_PK, gsi1sk=f"{utc_key(m.created_at)}#{m.merchant_id}",
     )
 
@@ -101,3 +101,17 @@ class DynamoMerchantRepository:
         merchant = self.get(merchant_id)
         assert merchant is not None  # merchants are never deleted
         return merchant
+
+    def _update(self, merchant_id: str, actions: list[Any]) -> Merchant:
+        item = MerchantItem(merchant_pk(merchant_id), "PROFILE")
+        try:
+            db.update(item, actions, condition=MerchantItem.pk.exists())
+        except db.ConditionFailed:
+            raise merchant_not_found() from None
+        return merchant_from_item(item)
+
+    def set_access(self, merchant_id: str, access: str, now: dt.datetime) -> Merchant:
+        return self._update(merchant_id, [MerchantItem.access.set(access), MerchantItem.updated_at.set(now)])
+
+    def set_login_id(self, merchant_id: str, login_id: str, now: dt.datetime) -> Merchant:
+        return self._update(merchant_id, [MerchantItem.login_id.set(login_id), MerchantItem.updated_at.set(now)])

@@ -52,3 +52,17 @@ class FakeMerchantRepository:
             raise merchant_not_found()
         self.merchants[merchant_id] = msgspec.structs.replace(merchant, status=status)
         return self.merchants[merchant_id]
+
+    def set_access(self, merchant_id: str, access: str, now: dt.datetime) -> Merchant:
+        merchant = self.merchants.get(merchant_id)
+        if merchant is None:
+            raise merchant_not_found()
+        self.merchants[merchant_id] = msgspec.structs.replace(merchant, access=access)
+        return self.merchants[merchant_id]
+
+    def set_login_id(self, merchant_id: str, login_id: str, now: dt.datetime) -> Merchant:
+        merchant = self.merchants.get(merchant_id)
+        if merchant is None:
+            raise merchant_not_found()
+        self.merchants[merchant_id] = msgspec.structs.replace(merchant, login_id=login_id)
+        return self.merchants[merchant_id]

@@ -16,7 +16,7 @@ import msgspec
 from chalicelib.merchants.bank import BankAccount
 from chalicelib.merchants.qr import MerchantQR
 
-ACTIVE, SUSPENDED = "active", "suspended"
+ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
 
 
 class Merchant(msgspec.Struct, frozen=True):
@@ -29,6 +29,7 @@ class Merchant(msgspec.Struct, frozen=True):
     login_id: str
     bank: BankAccount
     created_at: dt.datetime
+    access: str = ACTIVE  # REVOKED: its people cannot sign in until the operator restores it
 
     @property
     def active(self) -> bool:

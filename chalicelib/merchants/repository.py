@@ -36,3 +36,7 @@ class MerchantRepository(Protocol):
 
     def set_status(self, merchant_id: str, status: str, now: dt.datetime) -> Merchant:
         """``NotFound`` for an unknown merchant."""
+
+    def set_access(self, merchant_id: str, access: str, now: dt.datetime) -> Merchant: ...
+
+    def set_login_id(self, merchant_id: str, login_id: str, now: dt.datetime) -> Merchant: ...

@@ -1,8 +1,14 @@
-"""Merchant registration, listing, suspension, password reset and QR lookup.
+"""Merchant registration, listing, suspension, access, password reset and QR lookup.
 
 Invariants:
 - A merchant and its console login are created together in one transaction; the initial password
-  is returned once (for the printed letter) and only its scrypt hash is stored.
+  is returned once (for the printed letter), must be changed at the first login, and only its scrypt
+  hash is stored.
+- A login ID is private: it is drawn at random and has nothing to do with the merchant id, which the
+  QR code prints (so nobody can lock a shop out by reading its QR). A shop registered before this keeps
+  its login ID until its password is reset, which also gives it a private one.
+- Suspension stops payments to the shop; its people still sign in to read history and payouts.
+  Revoking access ends their sessions and refuses their logins until the operator restores it.
 - Names are checked against the QR field rules before anything is written, so every stored
   merchant encodes to a valid QR payload.
 """
@@ -14,9 +20,9 @@ import msgspec
 from chalicelib.accounts.service import AccountService, new_account
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import InvalidRequest, MerchantUnavailable, NotFound
-from chalicelib.core.ids import new_id, new_secret_password
+from chalicelib.core.ids import new_id, new_login_id, new_secret_password
 from chalicelib.merchants.bank import BankAccount
-from chalicelib.merchants.model import ACTIVE, Merchant
+from chalicelib.merchants.model import ACTIVE, REVOKED, Merchant
 from chalicelib.merchants.qr import decode_merchant_qr, encode_merchant_qr, validate_name_en, validate_name_ja
 from chalicelib.merchants.repository import MerchantRepository, merchant_not_found
 
@@ -58,12 +64,15 @@ class MerchantService:
         ja, en = clean_names(name_ja, name_en)
         now = self.clock.now()
         mid = merchant_id or "M" + new_id(9)
-        login = login_id or mid
+        login = login_id or new_login_id()
         initial = password or new_secret_password()
         merchant = Merchant(merchant_id=mid, name_ja=ja, name_en=en, mcc=mcc or DEFAULT_MCC, city=self.city,
                             status=ACTIVE, login_id=login, bank=bank, created_at=now)
         payload = self.qr_payload(merchant)
-        owner = new_account(login_id=login, role="merchant", password=initial, merchant_id=mid, now=now)
+        # An initial password is printed on a letter: it must be changed at the first login (only the
+        # fixed demo accounts of the local stage, created with a given password, are exempt).
+        owner = new_account(login_id=login, role="merchant", password=initial, merchant_id=mid, now=now,
+                            must_change_password=password is None)
         self.repo.add(merchant, owner)
         return Registration(merchant=merchant, initial_password=initial, qr_payload=payload)
 
@@ -97,7 +106,26 @@ class MerchantService:
         return self.repo.set_status(merchant_id, status, self.clock.now())
 
     def reset_password(self, merchant_id: str) -> tuple[Merchant, str]:
+        """A new initial password (to change at the next login); every session of the shop ends. A
+        login ID that is the merchant id (registered before IDs were private) is replaced too."""
         merchant = self.get(merchant_id)
         password = new_secret_password()
-        self.accounts.set_password(merchant.login_id, password)
+        if merchant.login_id.strip().lower() == merchant.merchant_id.strip().lower():
+            account = self.accounts.repo.get(merchant.login_id)
+            if account is not None:
+                self.accounts.repo.end_sessions(merchant.login_id)
+                fresh = msgspec.structs.replace(account, login_id=new_login_id(), generation=account.generation + 1)
+                self.accounts.repo.replace(merchant.login_id, fresh)
+                merchant = self.repo.set_login_id(merchant_id, fresh.login_id, self.clock.now())
+        self.accounts.reset_password(merchant.login_id, password)
         return merchant, password
+
+    def revoke_access(self, merchant_id: str) -> Merchant:
+        merchant = self.repo.set_access(merchant_id, REVOKED, self.clock.now())
+        self.accounts.revoke(merchant.login_id)
+        return merchant
+
+    def restore_access(self, merchant_id: str) -> Merchant:
+        merchant = self.repo.set_access(merchant_id, ACTIVE, self.clock.now())
+        self.accounts.restore(merchant.login_id)
+        return merchant

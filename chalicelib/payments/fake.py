@@ -89,6 +89,14 @@ class FakePaymentRepository:
                       key=lambda p: (p.completed_at, p.payment_id), reverse=newest_first)
         return self._page(rows, limit, after)
 
+    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime) -> Counts:
+        counts = Counts()
+        for p in self.day_payments(merchant_id, day, start, end, newest_first=False)[0]:
+            counts.add(Counts(sales_count=1, sales_points=p.amount))
+            if p.cancelled:
+                counts.add(Counts(cancelled_count=1, cancelled_points=p.amount))
+        return counts
+
     def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
         out: dict[dt.date, Counts] = {}
         for key, counts in self.totals.items():

@@ -42,6 +42,10 @@ class PaymentRepository(Protocol):
         """A merchant's payments made in ``[start, end)``, which lies within the JST ``day``; ``limit``
         None reads them all. The key is None when nothing is left."""
 
+    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime) -> Counts:
+        """Sales and cancelled sales among the payments of ``[start, end)`` within the JST ``day``,
+        counted from the rows (the edges of a minute-precise range)."""
+
     def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
         """The merchant's totals per JST day from ``first`` to ``last`` (days without any: absent)."""
 

@@ -2,7 +2,8 @@
 
 Key layout (``pk`` | ``sk`` | indexes, where ``gsiN`` = ``gsiNpk`` / ``gsiNsk``; ``k`` is a shard):
 
-- account: ``LOGIN#<login id, lower>`` | ``ACCOUNT``; failures: same pk | ``FAILURES``
+- account: ``LOGIN#<login id, lower>`` | ``ACCOUNT``; password checks: same pk | ``ATTEMPTS``;
+  sessions: same pk | ``SESSION#<id>`` (TTL)
 - merchant: ``MERCHANT#<merchant>`` | ``PROFILE`` | gsi1 ``MERCHANTS`` / ``<created>#<merchant>``
 - till status: ``STORE#<store>`` | ``TILL#<k>`` (a payment checks one shard, at random)
 - wallet: ``WALLET#<consumer>`` | ``WALLET`` | gsi4 ``WALLETS#<k>`` / ``<consumer>`` (keys only, sparse)
@@ -34,6 +35,7 @@ import zlib
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
@@ -62,6 +64,10 @@ def _index(number: int, keys_only: bool = False) -> GlobalSecondaryIndex[Any]:
 # -- keys -----------------------------------------------------------------------------------------
 def login_pk(login_id: str) -> str:
     return "LOGIN#" + login_id.strip().lower()
+
+
+def session_sk(session_id: str) -> str:
+    return "SESSION#" + session_id
 
 
 def merchant_pk(merchant_id: str) -> str:
@@ -166,13 +172,35 @@ class AccountItem(Item):
     password_hash = UnicodeAttribute()
     created_at = InstantAttribute()
     password_set_at = InstantAttribute()
+    must_change_password = BooleanAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # absent on accounts written before revocation existed: active
+    generation = IntegerAttribute(null=True)
+    updated_at = InstantAttribute(null=True)
 
 
-class LoginFailuresItem(Item):
+class AttemptsItem(Item):
+    """Password checks started and failed for one login ID in the current window."""
+
     pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True, default="FAILURES")
-    failures = IntegerAttribute(attr_name="count", default=0)  # `count` is a Model method
-    locked_until = InstantAttribute(null=True)
+    sk = UnicodeAttribute(range_key=True, default="ATTEMPTS")
+    checks = IntegerAttribute(default=0)
+    failures = IntegerAttribute(default=0)
+    window_until = InstantAttribute()
+    ttl = TTLAttribute(null=True)
+
+
+class SessionItem(Item):
+    pk = UnicodeAttribute(hash_key=True)  # the account's partition: every session of it in one Query
+    sk = UnicodeAttribute(range_key=True)  # SESSION#<id>
+    login_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    merchant_id = UnicodeAttribute(null=True)
+    must_change_password = BooleanAttribute(default=False)
+    generation = IntegerAttribute(default=0)
+    created_at = InstantAttribute()
+    refreshed_at = InstantAttribute()
+    expires_at = InstantAttribute()
+    absolute_expires_at = InstantAttribute()
     ttl = TTLAttribute(null=True)
 
 
@@ -195,6 +223,7 @@ class MerchantItem(Item):
     city = UnicodeAttribute()
     status = UnicodeAttribute()
     login_id = UnicodeAttribute()
+    access = UnicodeAttribute(null=True)  # absent: active
     bank = BankMap()  # type: ignore[no-untyped-call]
     created_at = InstantAttribute()
     updated_at = InstantAttribute(null=True)

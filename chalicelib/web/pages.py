@@ -35,9 +35,9 @@ from urllib.parse import quote
 from chalice.app import Request, Response
 
 from chalicelib import bootstrap
-from chalicelib.accounts.sessions import verify_session
+from chalicelib.accounts.sessions import Principal
 from chalicelib.core.errors import Unauthenticated
-from chalicelib.http.auth import SESSION_COOKIE, parse_cookies
+from chalicelib.http.auth import session_cookie
 from chalicelib.http.logs import logger
 from chalicelib.web import assets
 
@@ -99,14 +99,14 @@ def redirect(location: str) -> Response:
     return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
 
 
-def session_role(request: Request) -> str | None:
-    """The role of the request's session cookie, or ``None`` when it has no valid one."""
-    token = parse_cookies(request.headers.get("cookie")).get(SESSION_COOKIE)
+def session_principal(request: Request) -> Principal | None:
+    """Who the request's session cookie belongs to, or ``None`` when it has no live session."""
+    c = bootstrap.container()
+    token = session_cookie({k.lower(): v for k, v in request.headers.items()}, c.settings)
     if not token:
         return None
-    c = bootstrap.container()
     try:
-        return verify_session(c.settings.session_secret, token, c.clock.now()).role
+        return c.sessions.verify(token)
     except Unauthenticated:
         return None
 
@@ -144,6 +144,7 @@ CONSOLE = Area(
         PageDef("payouts", "振込履歴", "console_payouts.html"),
         PageDef("contact", "お問い合わせ", "console_contact.html"),
         PageDef("login", "ログイン", "login.html", in_menu=False),
+        PageDef("password", "パスワード変更", "password.html", in_menu=False, scripts=("password.js",)),
     ),
 )
 PAY = Area(
@@ -160,6 +161,7 @@ ADMIN = Area(
         PageDef("merchants", "加盟店", "admin_merchants.html"),
         PageDef("periods", "精算・振込", "admin_periods.html"),
         PageDef("login", "ログイン", "login.html", in_menu=False),
+        PageDef("password", "パスワード変更", "password.html", in_menu=False, scripts=("password.js",)),
     ),
 )
 AREAS = {a.key: a for a in (CONSOLE, PAY, ADMIN)}
@@ -268,8 +270,13 @@ def render(request: Request, area_key: str, slug: str | None) -> Response:
     page = area.page(slug or area.default)
     if page is None:
         return error_page(404, base)
-    if area.login_role and page.slug != "login" and session_role(request) != area.login_role:
-        return redirect(f"{base}{area.path}/login?next={quote(page.slug)}")
+    if area.login_role and page.slug != "login":
+        principal = session_principal(request)
+        if principal is None or principal.role != area.login_role:
+            return redirect(f"{base}{area.path}/login?next={quote(page.slug)}")
+        if principal.must_change_password and page.slug != "password":
+            # an initial or reset password: nothing else until it is changed
+            return redirect(f"{base}{area.path}/password?next={quote(page.slug)}")
     data: dict[str, str] = {}
     extra_style = ""
     if area.key == "pay":

@@ -255,10 +255,11 @@ def test_export_csv_downloads_through_the_presigned_url(api: Api, stack: Stack) 
 def test_ten_simultaneous_cancels_refund_once(api: Api, shop: Shop, stack: Stack) -> None:
     pid = shop.sell(at("2026-11-01 10:00:00.000"), 777)
     before = stack.container.payments.wallet("C-1").balance(stack.container.clock.now())
+    token = shop.token  # one session for the ten clerks' clicks
     with serve_app() as base:
         def cancel(_: int) -> int:
             status, _, _ = http_json("POST", f"{base}/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid},
-                                     headers={"Authorization": f"Bearer {shop.token}"})
+                                     headers={"Authorization": f"Bearer {token}"})
             return status
 
         with ThreadPoolExecutor(max_workers=10) as pool:

@@ -197,7 +197,17 @@ def test_no_scan_no_metrics_api_and_no_log_group_creation(template: dict[str, An
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query",
         "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+        "secretsmanager:GetSecretValue",
     }
+
+
+def test_the_app_secret_is_generated_and_readable_only_as_this_stacks_secret(template: dict[str, Any]) -> None:
+    secrets = _resources_of_type(template, "AWS::SecretsManager::Secret")
+    assert list(secrets) == ["AppSecrets"]
+    generated = secrets["AppSecrets"]["Properties"]["GenerateSecretString"]
+    assert generated["GenerateStringKey"] == "master" and generated["PasswordLength"] >= 48
+    reads = [s for _, s in _role_statements(template) if "secretsmanager:GetSecretValue" in _as_list(s["Action"])]
+    assert reads and all(s["Resource"] == {"Ref": "AppSecrets"} for s in reads), reads
 
 
 def test_functions_may_write_only_to_this_stacks_log_groups(template: dict[str, Any]) -> None:

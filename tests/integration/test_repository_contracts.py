@@ -180,6 +180,11 @@ def test_totals_move_with_payments_and_cancellations(repos: Repos) -> None:
     assert (first.completed_count, first.completed_points, first.cancel_count) == (1, 200, 0)
     assert (second.sales_count, second.cancel_count, second.cancel_points) == (0, 1, 300)
     assert set(days) == {dt.date(2026, 11, 15), dt.date(2026, 11, 16)}
+    evening = repos.c.payment_repo.span_counts("M1", dt.date(2026, 11, 15), sold, sold + dt.timedelta(minutes=1))
+    assert (evening.sales_count, evening.sales_points, evening.cancelled_count, evening.cancelled_points) == (
+        2, 500, 1, 300)
+    before = repos.c.payment_repo.span_counts("M1", dt.date(2026, 11, 15), sold - dt.timedelta(hours=1), sold)
+    assert before.is_zero()
     p1_period = repos.c.payment_repo.period_counts("2026-11-1")
     p2_period = repos.c.payment_repo.period_counts("2026-11-2")
     assert (p1_period["M1"].sales_points, p1_period["M1"].cancel_points) == (500, 0)
@@ -209,13 +214,60 @@ def test_merchants_page_in_registration_order(repos: Repos) -> None:
     assert [m.merchant_id for m in first + second] == [f"M{i}" for i in range(5)]
 
 
-def test_failures_lock_at_the_limit(repos: Repos) -> None:
+WINDOW = dt.timedelta(minutes=15)
+
+
+def test_checks_are_reserved_only_from_the_record_seen(repos: Repos) -> None:
     repo = repos.c.account_repo
-    counts = [repo.record_failure("who", NOW, limit=3, lock=dt.timedelta(minutes=15)) for _ in range(3)]
-    assert counts == [1, 2, 3]
-    assert repo.failures("who").locked(NOW) and not repo.failures("who").locked(NOW + dt.timedelta(minutes=16))
-    repo.clear_failures("who")
-    assert repo.failures("who").count == 0
+    seen = repo.attempts("who")
+    assert repo.start_check("who", seen, NOW, WINDOW, 2)
+    assert not repo.start_check("who", seen, NOW, WINDOW, 2)  # someone moved it since: read again
+    now = repo.attempts("who")
+    assert (now.checks, now.failures, now.window_until) == (1, 0, NOW + WINDOW)
+    assert repo.start_check("who", now, NOW, WINDOW, 2)
+    full = repo.attempts("who")
+    assert full.checks == 2 and not repo.start_check("who", full, NOW, WINDOW, 2)  # no room in the window
+    later = NOW + WINDOW + dt.timedelta(seconds=1)
+    assert repo.start_check("who", full, later, WINDOW, 2)  # the window is over: a new one
+    assert repo.attempts("who").checks == 1
+
+
+def test_the_failure_that_reaches_the_limit_locks_and_a_lock_outlives_a_success(repos: Repos) -> None:
+    repo = repos.c.account_repo
+    repo.start_check("who", repo.attempts("who"), NOW, WINDOW, 5)
+    assert [repo.record_failure("who", NOW, WINDOW, 5).failures for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert repo.attempts("who").locked(NOW + dt.timedelta(minutes=14))
+    assert not repo.record_success("who", 5)  # a right password never lifts a lock in force
+    assert repo.attempts("who").locked(NOW)
+    repo.clear_attempts("who")
+    assert not repo.attempts("who").locked(NOW) and repo.record_success("who", 5)
+
+
+def test_a_session_needs_the_account_as_its_login_read_it(repos: Repos) -> None:
+    from chalicelib.accounts.model import Session
+
+    repo = repos.c.account_repo
+    account = new_account(login_id="ops", role="operator", password="p" * 10, merchant_id=None, now=NOW)
+    repo.add(account)
+
+    def session(sid: str, generation: int) -> Session:
+        return Session(sid, "ops", "operator", None, False, generation, NOW, NOW, NOW + dt.timedelta(hours=2),
+                       NOW + dt.timedelta(hours=12))
+
+    repo.add_session(session("s1", 0))
+    changed = repo.set_password("ops", "other-hash", NOW, must_change=True)
+    assert changed.generation == 1 and changed.must_change_password
+    with pytest.raises(WriteRejected):
+        repo.add_session(session("s2", 0))  # a login that read the account before the change
+    repo.add_session(session("s2", 1))
+    repo.touch_session("ops", "s2", NOW + dt.timedelta(minutes=10), NOW + dt.timedelta(hours=3))
+    assert repo.session("OPS", "s2").expires_at == NOW + dt.timedelta(hours=3)  # type: ignore[union-attr]
+    assert repo.end_sessions("ops") == 2 and repo.session("ops", "s1") is None
+    repo.touch_session("ops", "s2", NOW, NOW + dt.timedelta(hours=4))  # never brings one back
+    assert repo.session("ops", "s2") is None
+    repo.set_status("ops", "revoked", NOW)
+    with pytest.raises(WriteRejected):
+        repo.add_session(session("s3", 2))
 
 
 # -- settlement -----------------------------------------------------------------------------------

@@ -79,7 +79,19 @@ class Api:
     def post(self, path: str, body: Any = None, **kw: Any) -> Reply:
         return self.call("POST", path, body, **kw)
 
-    def login(self, login_id: str, password: str) -> str:
+    def login(self, login_id: str, password: str, *, keep_initial: bool = False) -> str:
+        """A session token. An account that must change its initial password changes it here (to
+        ``password + "-Changed1"``) unless ``keep_initial``: most tests are about something else."""
         reply = self.post("/v1/auth/login", {"login_id": login_id, "password": password})
         assert reply.status == 200, reply.body
-        return str(reply.body["token"])
+        token = str(reply.body["token"])
+        if reply.body["must_change_password"] and not keep_initial:
+            changed = self.post("/v1/auth/password", {"current_password": password,
+                                                      "new_password": changed_password(password)}, token=token)
+            assert changed.status == 200, changed.body
+            token = str(changed.body["token"])
+        return token
+
+
+def changed_password(initial: str) -> str:
+    return initial + "-Changed1"

@@ -13,13 +13,13 @@ from chalicelib.accounts import dev_issuer
 from chalicelib.config import Settings, load_settings
 from chalicelib.core.clock import Clock, FixedClock
 from devstack.engine import LocalEngine
-from devstack.provision import provision
+from devstack.provision import ensure_app_secret, provision
 
 TABLE = "onagawa-points-local"
 BUCKET = "onagawa-points-local"
 ISSUER = "http://127.0.0.1:8000/dev-issuer"
 AUDIENCE = "onagawa-points"
-SECRET = "test-session-secret-0123456789abcdef-xyz"
+SECRETS_NAME = "onagawa-points/test/app-secrets"
 
 
 def test_env(keys_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -27,7 +27,7 @@ def test_env(keys_dir: Path, extra: dict[str, str] | None = None) -> dict[str, s
         "STAGE": "local",
         "TABLE_NAME": TABLE,
         "BUCKET_NAME": BUCKET,
-        "SESSION_SECRET": SECRET,
+        "SECRETS_NAME": SECRETS_NAME,
         "CONSUMER_JWT_ISSUER": ISSUER,
         "CONSUMER_JWT_AUDIENCE": AUDIENCE,
         "CONSUMER_JWKS_PATH": str(keys_dir / "dev-issuer-jwks.json"),
@@ -78,6 +78,8 @@ def build_stack(engine: LocalEngine, keys_dir: Path, clock: Clock | None = None,
                 extra_env: dict[str, str] | None = None) -> Stack:
     engine.reset()
     provision(engine.endpoint, TABLE, BUCKET)
+    ensure_app_secret(engine.endpoint, SECRETS_NAME)
+    clear_secret_cache()
     env = test_env(keys_dir, extra_env)
     dev_issuer.ensure_keys(env["DEV_ISSUER_KEY_PATH"], env["CONSUMER_JWKS_PATH"])
     os.environ.update(engine.client_environment())
@@ -109,3 +111,10 @@ def _value(av: dict[str, Any]) -> Any:
 
 def decode_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _value(v) for k, v in item.items()}
+
+
+def clear_secret_cache() -> None:
+    """Powertools caches the secret per process: a new engine has new keys."""
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 import msgspec
+from chalice.app import Response
 from msgspec import Meta
 
+from chalicelib.accounts.service import LoginResult
+from chalicelib.accounts.sessions import csrf_token
 from chalicelib.bootstrap import dev_issuer_paths
 from chalicelib.core.clock import jst_iso
 from chalicelib.core.errors import TooManyAttempts, Unauthenticated
-from chalicelib.http.auth import CSRF_COOKIE, SESSION_COOKIE
+from chalicelib.http.auth import cookie, cookie_names
 from chalicelib.http.routing import Ctx, Reply, Routes
 from chalicelib.http.schemas import JstTime
 from chalicelib.payments.commands import ConsumerId
@@ -28,13 +30,16 @@ class LoginOut(msgspec.Struct):
     token: str
     role: str
     expires_at: JstTime
+    must_change_password: bool
     login_id: str
     merchant_id: str | None
     csrf_token: str
 
 
-class LoggedOut(msgspec.Struct):
-    ok: bool = True
+class PasswordBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    current_password: Annotated[str, Meta(min_length=1, max_length=256)]
+    new_password: Annotated[str, Meta(min_length=1, max_length=256,
+                                      description="10 characters or more, not the login ID, not a common one")]
 
 
 class DevTokenBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -46,34 +51,44 @@ class DevTokenOut(msgspec.Struct):
     consumer_id: str
 
 
-def _cookie(ctx: Ctx, name: str, value: str, max_age: int, http_only: bool) -> str:
-    host = (ctx.header("host") or "").split(":")[0]
-    secure = "" if host in ("127.0.0.1", "localhost") else "; Secure"
-    flags = "; HttpOnly" if http_only else ""
-    return f"{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}{flags}"
+def signed_in(ctx: Ctx, result: LoginResult) -> Reply:
+    """The answer to a login or a password change: the token, and the cookies for the pages."""
+    settings = ctx.container.settings
+    csrf = csrf_token(ctx.container.keys(), result.session_id)
+    out = LoginOut(token=result.token, role=result.role, expires_at=jst_iso(result.expires_at),
+                   must_change_password=result.must_change_password, login_id=result.login_id,
+                   merchant_id=result.merchant_id, csrf_token=csrf)
+    max_age = settings.session_max_hours * 3600
+    session_name, csrf_name = cookie_names(settings)
+    # Chalice's Response holds one value per header; a list becomes multiValueHeaders.
+    return Reply(out, headers={"Set-Cookie": [
+        cookie(settings, session_name, result.token, max_age, http_only=True),
+        cookie(settings, csrf_name, csrf, max_age, http_only=False),
+    ]})
 
 
 @routes.route("/v1/auth/login", "POST", summary="事業者・商工会のログイン", body=LoginBody, response=LoginOut,
               errors=[Unauthenticated, TooManyAttempts])
 def login(ctx: Ctx, body: LoginBody) -> Reply:
-    result = ctx.container.login.login(body.login_id, body.password)
-    ttl = ctx.container.settings.session_ttl_seconds
-    csrf = secrets.token_urlsafe(24)
-    out = LoginOut(token=result.token, role=result.role, expires_at=jst_iso(result.expires_at),
-                   login_id=result.login_id, merchant_id=result.merchant_id, csrf_token=csrf)
-    # Chalice's Response holds one value per header; a list becomes multiValueHeaders.
-    return Reply(out, headers={"Set-Cookie": [
-        _cookie(ctx, SESSION_COOKIE, result.token, ttl, http_only=True),
-        _cookie(ctx, CSRF_COOKIE, csrf, ttl, http_only=False),
-    ]})
+    return signed_in(ctx, ctx.container.login.login(body.login_id, body.password))
 
 
-@routes.route("/v1/auth/logout", "POST", summary="ログアウト(セッションCookieを消去)", response=LoggedOut)
-def logout(ctx: Ctx) -> Reply:
-    return Reply(LoggedOut(), headers={"Set-Cookie": [
-        _cookie(ctx, SESSION_COOKIE, "", 0, http_only=True),
-        _cookie(ctx, CSRF_COOKIE, "", 0, http_only=False),
-    ]})
+@routes.route("/v1/auth/logout", "POST", summary="ログアウト(このセッションを終了)", roles=["merchant", "operator"],
+              status=204, password_pending=True)
+def logout(ctx: Ctx) -> Response:
+    ctx.container.sessions.end(ctx.me)
+    settings = ctx.container.settings
+    session_name, csrf_name = cookie_names(settings)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store", "Set-Cookie": [  # type: ignore[dict-item]
+        cookie(settings, session_name, "", 0, http_only=True), cookie(settings, csrf_name, "", 0, http_only=False)]})
+
+
+@routes.route("/v1/auth/password", "POST", summary="パスワード変更(ほかのセッションはすべて終了)",
+              roles=["merchant", "operator"], body=PasswordBody, response=LoginOut, password_pending=True,
+              errors=[Unauthenticated, TooManyAttempts])
+def change_password(ctx: Ctx, body: PasswordBody) -> Reply:
+    result = ctx.container.accounts.change_password(ctx.me, body.current_password, body.new_password)
+    return signed_in(ctx, result)
 
 
 def _dev_issuer_on(settings: object) -> bool:

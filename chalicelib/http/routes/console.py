@@ -93,7 +93,8 @@ class MeOut(msgspec.Struct):
     name_ja: str
     name_en: str
     login_id: str
-    status: str
+    status: Annotated[str, Meta(description="active; suspended: payments to the shop are refused (the "
+                                            "console still shows history and payouts)")]
 
 
 def history_row(p: Payment) -> HistoryRow:
@@ -125,10 +126,10 @@ def merchant_transactions(ctx: Ctx, query: HistoryQuery) -> HistoryOut:
     mid = ctx.merchant_id
     rng = parse_range(query.from_, query.to, ctx)
     scope = f"merchant-tx|{mid}|{rng.start.isoformat()}|{rng.end.isoformat()}"
-    cursor = decode_cursor(c.settings.session_secret, scope, query.cursor)
+    cursor = decode_cursor(c.cursor_secret, scope, query.cursor)
     page = c.history.page(mid, rng, limit=query.limit or 50, cursor=cursor)
     return HistoryOut(items=[history_row(p) for p in page.rows],
-                      next_cursor=encode_cursor(c.settings.session_secret, scope, page.cursor),
+                      next_cursor=encode_cursor(c.cursor_secret, scope, page.cursor),
                       from_=rng.from_label, to=rng.to_label, **totals_fields(page.totals))
 
 

@@ -14,7 +14,7 @@ from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routing import Ctx, Routes
 from chalicelib.http.schemas import JstTime, PageQuery
 from chalicelib.merchants.bank import bank_account
-from chalicelib.merchants.model import ACTIVE, SUSPENDED, Merchant
+from chalicelib.merchants.model import ACTIVE, REVOKED, SUSPENDED, Merchant
 
 routes = Routes(__name__)
 OPERATOR = ["operator"]
@@ -51,6 +51,7 @@ class MerchantOut(msgspec.Struct):
     mcc: str
     city: str
     status: Literal["active", "suspended"]
+    access: Literal["active", "revoked"]
     login_id: str
     bank: BankOut
     created_at: JstTime
@@ -77,7 +78,8 @@ class LetterBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def merchant_out(m: Merchant, qr_payload: str | None = None) -> MerchantOut:
     b = m.bank
     return MerchantOut(merchant_id=m.merchant_id, name_ja=m.name_ja, name_en=m.name_en, mcc=m.mcc, city=m.city,
-                       status="active" if m.active else "suspended", login_id=m.login_id,
+                       status="active" if m.active else "suspended",
+                       access="revoked" if m.access == REVOKED else "active", login_id=m.login_id,
                        bank=BankOut(b.bank_code, b.branch_code, b.account_type, b.account_number, b.holder_kana),
                        created_at=jst_iso(m.created_at), qr_payload=qr_payload)
 
@@ -95,7 +97,7 @@ def register_merchant(ctx: Ctx, body: RegisterBody) -> Registered:
 
 @routes.route("/v1/admin/merchants", summary="店舗一覧", roles=OPERATOR, query=PageQuery, response=MerchantList)
 def list_merchants(ctx: Ctx, query: PageQuery) -> MerchantList:
-    secret = ctx.container.settings.session_secret
+    secret = ctx.container.cursor_secret
     after = decode_cursor(secret, "admin-merchants", query.cursor)
     items, last = ctx.container.merchants.repo.page(limit=query.limit or 100, after=after)
     return MerchantList(items=[merchant_out(m) for m in items],
@@ -177,3 +179,15 @@ def reactivate_merchant(ctx: Ctx, merchant_id: str) -> MerchantOut:
 def reset_merchant_password(ctx: Ctx, merchant_id: str) -> PasswordReset:
     merchant, password = ctx.container.merchants.reset_password(merchant_id)
     return PasswordReset(**msgspec.structs.asdict(merchant_out(merchant)), initial_password=password)
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/revoke-access", "POST", roles=OPERATOR, response=MerchantOut,
+              summary="店舗のログインを停止(すべてのセッションを即時終了、再開するまでログイン不可)")
+def revoke_merchant_access(ctx: Ctx, merchant_id: str) -> MerchantOut:
+    return merchant_out(ctx.container.merchants.revoke_access(merchant_id))
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/restore-access", "POST", roles=OPERATOR, response=MerchantOut,
+              summary="店舗のログインを再開")
+def restore_merchant_access(ctx: Ctx, merchant_id: str) -> MerchantOut:
+    return merchant_out(ctx.container.merchants.restore_access(merchant_id))

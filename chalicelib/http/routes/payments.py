@@ -144,10 +144,10 @@ def get_wallet(ctx: Ctx) -> WalletOut:
 def wallet_payments(ctx: Ctx, query: PageQuery) -> PaymentList:
     c = ctx.container
     scope = f"wallet-payments|{ctx.me.subject}"
-    after = decode_cursor(c.settings.session_secret, scope, query.cursor)
+    after = decode_cursor(c.cursor_secret, scope, query.cursor)
     items, last = c.payments.consumer_history(ctx.me.subject, limit=query.limit or 20, after=after)
     return PaymentList(items=[payment_out(p) for p in items],
-                       next_cursor=encode_cursor(c.settings.session_secret, scope, last))
+                       next_cursor=encode_cursor(c.cursor_secret, scope, last))
 
 
 @routes.route("/v1/admin/grants", "POST", summary="利用者にポイントを付与", roles=OPERATOR, status=201,

@@ -152,10 +152,10 @@ def merchant_payouts(ctx: Ctx, query: PageQuery) -> PayoutList:
     c = ctx.container
     mid = ctx.merchant_id
     scope = f"merchant-payouts|{mid}"
-    after = decode_cursor(c.settings.session_secret, scope, query.cursor)
+    after = decode_cursor(c.cursor_secret, scope, query.cursor)
     items, last = c.payouts.merchant_payouts(mid, limit=query.limit or 24, after=after)
     return PayoutList(items=[payout_out(p, admin=False) for p in items],
-                      next_cursor=encode_cursor(c.settings.session_secret, scope, last))
+                      next_cursor=encode_cursor(c.cursor_secret, scope, last))
 
 
 @routes.route("/v1/merchant/payouts/{period_id}/detail", summary="振込明細CSV", roles=MERCHANT, response=Link)

@@ -43,7 +43,7 @@
       const response = await fetch(OP.BASE + merchantPath(merchantId) + "/letter", {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "text/html", "X-CSRF-Token": OP.cookie("csrf") },
+        headers: { "Content-Type": "application/json", Accept: "text/html", "X-CSRF-Token": OP.cookie("__Host-csrf") || OP.cookie("csrf") },
         body: JSON.stringify({ initial_password: password }),
       });
       if (!response.ok) throw new OP.ApiError(response.status, response.status === 401 ? "unauthenticated" : "internal_error",

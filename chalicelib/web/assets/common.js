@@ -57,7 +57,7 @@
     if (opts.token) {
       headers.Authorization = "Bearer " + opts.token;
     } else if (method !== "GET" && method !== "HEAD") {
-      const csrf = cookie("csrf");
+      const csrf = cookie("__Host-csrf") || cookie("csrf");
       if (csrf) headers["X-CSRF-Token"] = csrf;
     }
     let response;
@@ -227,10 +227,12 @@
         }
         goto(areaPath + "/" + next);
       } catch (err) {
-        showMessage(messageFor(err, {
-          unauthenticated: "ログインIDまたはパスワードが違います。",
-          invalid_request: "ログインIDとパスワードを入力してください。",
-        }));
+        // The server's own words for a refused login (wrong password, or access withdrawn).
+        showMessage(err instanceof ApiError && err.code === "unauthenticated" && err.message ? err.message
+          : messageFor(err, {
+            unauthenticated: "ログインIDまたはパスワードが違います。",
+            invalid_request: "ログインIDとパスワードを入力してください。",
+          }));
         $("password").value = "";
         $("password").focus();
       } finally {
