@@ -237,7 +237,8 @@ def _letter_style_source() -> str:
     from chalicelib.merchants.qr_images import qr_letter_html  # QR image libraries only when needed
 
     html = qr_letter_html(payload="0", name_ja="-", name_en="-", merchant_id="-", login_id="-",
-                          initial_password=None, console_url="-", contact_phone="-")
+                          initial_password=None, console_url="-", contact_phone="-", contact_name="-",
+                          contact_hours="-", contact_address="-")
     sources = []
     for css in re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL):
         digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")

@@ -140,6 +140,8 @@ def _letter(ctx: Ctx, merchant_id: str, password: str | None) -> Response:
         payload=service.qr_payload(merchant), name_ja=merchant.name_ja, name_en=merchant.name_en,
         merchant_id=merchant.merchant_id, login_id=merchant.login_id, initial_password=password,
         console_url=f"{base}/console/", contact_phone=settings.contact_merchant_phone,
+        contact_name=settings.contact_merchant_name, contact_hours=settings.contact_merchant_hours,
+        contact_address=settings.contact_merchant_address,
     )
     return Response(body=html, status_code=200,
                     headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
