@@ -6,7 +6,9 @@ What it does, in order (SPEC §12):
    atomic as in DynamoDB) on a fixed port;
 2. creates the table and bucket from ``infrastructure/resources.json``, the template deployment uses;
 3. generates a session secret for this run and the development issuer's keys in ``.local/``;
-4. seeds the fixed demo operator, merchant and consumer of SPEC §12, idempotently;
+4. seeds the fixed demo operator, merchant and consumer of SPEC §12, and about two months of demo
+   history (``devstack.demo``: other shops and consumers, closed periods, payouts in every state),
+   idempotently;
 5. starts the API server as a child process pointed at the engine: ``python -m devstack.serve``,
    chalice's local server as ``chalice local --stage local`` runs it but with a listen backlog for
    50+ simultaneous clients, the same code the tests serve the app with; waits until
@@ -414,7 +416,12 @@ def main(argv: list[str] | None = None) -> int:
         container = Container(settings=load_settings(os.environ))
         bootstrap.override(container)
         seed = seed_demo(container)
-        say("デモデータを登録しました / demo data seeded")
+        from devstack.demo import seed_history
+
+        history = seed_history(container, DEMO.merchant_id)
+        say("デモデータを登録しました / demo data seeded"
+            + (f"(約2か月分の履歴: 決済 {history.payments} 件、取消 {history.cancellations} 件、"
+               f"締め済み {len(history.closed_periods)} 期間)" if history.created else ""))
 
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         say(f"API サーバーを起動 / starting the API server on {api_base} …")
