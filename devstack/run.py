@@ -77,6 +77,9 @@ ENGINE_PORT_ENV = "LOCAL_ENGINE_PORT"
 STATE_DIR_ENV = "LOCAL_STATE_DIR"
 DEFAULT_STATE_DIR = REPO_ROOT / ".local"
 
+# "0" skips the demo history (tests that only start and stop the stack); anything else seeds it.
+DEMO_HISTORY_ENV = "LOCAL_DEMO_HISTORY"
+
 # Must match TABLE_NAME / BUCKET_NAME of the local stage in .chalice/config.json (checked at start).
 TABLE_NAME = "onagawa-points-local"
 BUCKET_NAME = "onagawa-points-local"
@@ -418,10 +421,10 @@ def main(argv: list[str] | None = None) -> int:
         seed = seed_demo(container)
         from devstack.demo import seed_history
 
-        history = seed_history(container, DEMO.merchant_id)
+        history = seed_history(container, DEMO.merchant_id) if os.environ.get(DEMO_HISTORY_ENV) != "0" else None
         say("デモデータを登録しました / demo data seeded"
             + (f"(約2か月分の履歴: 決済 {history.payments} 件、取消 {history.cancellations} 件、"
-               f"締め済み {len(history.closed_periods)} 期間)" if history.created else ""))
+               f"締め済み {len(history.closed_periods)} 期間)" if history and history.created else ""))
 
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         say(f"API サーバーを起動 / starting the API server on {api_base} …")
