@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # services load on first use: a cold start pays only for what
     from chalicelib.accounts.service import AccountService, LoginService, SessionService
     from chalicelib.console.export import ExportService
     from chalicelib.console.history import HistoryService
+    from chalicelib.console.live import LiveFeed
     from chalicelib.merchants.repository import MerchantRepository
     from chalicelib.merchants.service import MerchantService
     from chalicelib.payments.cancel import CancelService
@@ -196,6 +197,12 @@ class Container:
         from chalicelib.console.history import HistoryService
 
         return HistoryService(self.payment_repo)
+
+    @cached_property
+    def live(self) -> LiveFeed:
+        from chalicelib.console.live import LiveFeed
+
+        return LiveFeed(self.payment_repo, self.clock)
 
     @cached_property
     def exports(self) -> ExportService:

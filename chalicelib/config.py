@@ -41,9 +41,13 @@ class Settings(msgspec.Struct, frozen=True):
     consumer_jwks_path: str
     dev_issuer_enabled: bool
     dev_issuer_key_path: str
+    contact_merchant_name: str
+    contact_merchant_hours: str
     contact_merchant_phone: str
+    contact_merchant_address: str
+    contact_consumer_name: str
+    contact_consumer_hours: str
     contact_consumer_phone: str
-    contact_hours: str
     public_base_url: str
     zengin_requester_code: str
     zengin_requester_name: str
@@ -89,6 +93,22 @@ def _period(value: str) -> str:
         raise ConfigurationError(message) from None
 
 
+# The real contacts (SPEC §6); a stage may name others.
+CONTACT_DEFAULTS = {
+    "CONTACT_MERCHANT_NAME": "女川町商工会",
+    "CONTACT_MERCHANT_HOURS": "受付時間 平日 9:00〜17:00",
+    "CONTACT_MERCHANT_PHONE": "0225-53-3310",
+    "CONTACT_MERCHANT_ADDRESS": "〒986-2265 宮城県牡鹿郡女川町女川二丁目65番地2",
+    "CONTACT_CONSUMER_NAME": "宮城県地域ポイントコールセンター",
+    "CONTACT_CONSUMER_HOURS": "受付時間 全日 9:00〜17:30",
+    "CONTACT_CONSUMER_PHONE": "0120-558-856",
+}
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "").strip() or default
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     raw_direction = env.get("TRANSFER_DATE_DIRECTION", "previous").strip() or "previous"
     if raw_direction not in ("previous", "next"):
@@ -115,9 +135,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         consumer_jwks_path=env.get("CONSUMER_JWKS_PATH", "").strip(),
         dev_issuer_enabled=env.get("DEV_ISSUER_ENABLED", "").strip() == "1",
         dev_issuer_key_path=env.get("DEV_ISSUER_KEY_PATH", "").strip(),
-        contact_merchant_phone=env.get("CONTACT_MERCHANT_PHONE", "").strip(),
-        contact_consumer_phone=env.get("CONTACT_CONSUMER_PHONE", "").strip(),
-        contact_hours=env.get("CONTACT_HOURS", "").strip(),
+        contact_merchant_name=_text(env, "CONTACT_MERCHANT_NAME", CONTACT_DEFAULTS["CONTACT_MERCHANT_NAME"]),
+        contact_merchant_hours=_text(env, "CONTACT_MERCHANT_HOURS", CONTACT_DEFAULTS["CONTACT_MERCHANT_HOURS"]),
+        contact_merchant_phone=_text(env, "CONTACT_MERCHANT_PHONE", CONTACT_DEFAULTS["CONTACT_MERCHANT_PHONE"]),
+        contact_merchant_address=_text(env, "CONTACT_MERCHANT_ADDRESS", CONTACT_DEFAULTS["CONTACT_MERCHANT_ADDRESS"]),
+        contact_consumer_name=_text(env, "CONTACT_CONSUMER_NAME", CONTACT_DEFAULTS["CONTACT_CONSUMER_NAME"]),
+        contact_consumer_hours=_text(env, "CONTACT_CONSUMER_HOURS", CONTACT_DEFAULTS["CONTACT_CONSUMER_HOURS"]),
+        contact_consumer_phone=_text(env, "CONTACT_CONSUMER_PHONE", CONTACT_DEFAULTS["CONTACT_CONSUMER_PHONE"]),
         public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
         zengin_requester_code=env.get("ZENGIN_REQUESTER_CODE", "0000000000").strip(),
         zengin_requester_name=env.get("ZENGIN_REQUESTER_NAME", "ｵﾅｶﾞﾜﾁｮｳｼｮｳｺｳｶｲ").strip(),

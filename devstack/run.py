@@ -6,7 +6,9 @@ What it does, in order (SPEC §12):
    atomic as in DynamoDB) on a fixed port;
 2. creates the table and bucket from ``infrastructure/resources.json``, the template deployment uses;
 3. generates a session secret for this run and the development issuer's keys in ``.local/``;
-4. seeds the fixed demo operator, merchant and consumer of SPEC §12, idempotently;
+4. seeds the fixed demo operator, merchant and consumer of SPEC §12, and about two months of demo
+   history (``devstack.demo``: other shops and consumers, closed periods, payouts in every state),
+   idempotently;
 5. starts the API server as a child process pointed at the engine: ``python -m devstack.serve``,
    chalice's local server as ``chalice local --stage local`` runs it but with a listen backlog for
    50+ simultaneous clients, the same code the tests serve the app with; waits until
@@ -73,6 +75,9 @@ ENGINE_PORT_ENV = "LOCAL_ENGINE_PORT"
 # Where the development issuer's keys live; git-ignored. Tests point it at a temporary folder.
 STATE_DIR_ENV = "LOCAL_STATE_DIR"
 DEFAULT_STATE_DIR = REPO_ROOT / ".local"
+
+# "0" skips the demo history (tests that only start and stop the stack); anything else seeds it.
+DEMO_HISTORY_ENV = "LOCAL_DEMO_HISTORY"
 
 # Must match TABLE_NAME / BUCKET_NAME of the local stage in .chalice/config.json (checked at start).
 TABLE_NAME = "onagawa-points-local"
@@ -413,7 +418,12 @@ def main(argv: list[str] | None = None) -> int:
         container = Container(settings=load_settings(os.environ))
         bootstrap.override(container)
         seed = seed_demo(container)
-        say("デモデータを登録しました / demo data seeded")
+        from devstack.demo import seed_history
+
+        history = seed_history(container, DEMO.merchant_id) if os.environ.get(DEMO_HISTORY_ENV) != "0" else None
+        say("デモデータを登録しました / demo data seeded"
+            + (f"(約2か月分の履歴: 決済 {history.payments} 件、取消 {history.cancellations} 件、"
+               f"締め済み {len(history.closed_periods)} 期間)" if history and history.created else ""))
 
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         say(f"API サーバーを起動 / starting the API server on {api_base} …")

@@ -4,7 +4,8 @@ Rows go from the Query (bounded pages, one day's index partition after another) 
 writer to the file store, which uploads them in parts (see ``store.s3``); memory holds one page of
 items and one part at most.
 
-Format (SPEC §6): UTF-8 with BOM, CRLF line ends, RFC 4180 quoting, Japanese headers, JST times.
+Format (SPEC §6): UTF-8 with BOM, CRLF line ends, RFC 4180 quoting, Japanese headers, JST times as
+``YYYY/MM/DD HH:MM:SS`` (a spreadsheet reads them as dates).
 Cells that a spreadsheet would run as a formula are neutralised. The object key holds a random
 token, lives under ``exports/<merchant>/`` and contains only that merchant's rows; the link is a
 presigned GET for that one object that expires.
@@ -18,7 +19,7 @@ import secrets
 
 from chalicelib.console.history import STATUS_LABEL, HistoryService
 from chalicelib.console.ranges import Range
-from chalicelib.core.clock import Clock, jst_iso
+from chalicelib.core.clock import Clock, csv_time
 from chalicelib.payments.model import Payment
 from chalicelib.store.files import Files, neutralise
 
@@ -27,13 +28,13 @@ HEADERS = ["取引日時", "決済ID", "店舗名", "利用者ID", "ポイント
 
 def csv_cells(payment: Payment) -> list[str]:
     return [
-        jst_iso(payment.completed_at),
+        csv_time(payment.completed_at),
         payment.payment_id,
         neutralise(payment.name_ja),
         neutralise(payment.consumer_id),
         str(payment.amount),
         STATUS_LABEL[payment.status],
-        jst_iso(payment.cancelled_at) if payment.cancelled_at else "",
+        csv_time(payment.cancelled_at) if payment.cancelled_at else "",
     ]
 
 

@@ -20,7 +20,7 @@ import msgspec
 from chalicelib.console.ranges import Range
 from chalicelib.core.clock import JST, UTC
 from chalicelib.payments.aggregates import Counts
-from chalicelib.payments.model import Payment
+from chalicelib.payments.model import CANCELLED, COMPLETED, Payment
 from chalicelib.payments.repository import PaymentRepository
 
 STATUS_LABEL = {"completed": "完了", "cancelled": "取消"}
@@ -131,21 +131,24 @@ class HistoryService:
             if after is None:
                 return
 
-    def _busy_spans(self, merchant_id: str, rng: Range, counts: dict[dt.date, Counts] | None = None
-                    ) -> list[DaySpan]:
-        """The days of the range with any payment, newest first."""
+    def _busy_spans(self, merchant_id: str, rng: Range, counts: dict[dt.date, Counts] | None = None,
+                    status: str | None = None) -> list[DaySpan]:
+        """The days of the range with any payment (of ``status``, when given), newest first."""
         spans = day_spans(rng)
         if counts is None:
             counts = self._counts(merchant_id, spans)
-        return [s for s in reversed(spans) if (c := counts.get(s.day)) is not None and c.sales_count > 0]
+        return [s for s in reversed(spans) if (c := counts.get(s.day)) is not None and c.sales_count > 0
+                and (status != CANCELLED or c.cancelled_count > 0) and (status != COMPLETED or c.completed_count > 0)]
 
     def iter_range(self, merchant_id: str, rng: Range) -> Iterator[Payment]:
         """Every payment of the range, newest first, one page in memory at a time."""
         for span in self._busy_spans(merchant_id, rng):
             yield from self._rows(merchant_id, span, newest_first=True)
 
-    def page(self, merchant_id: str, rng: Range, *, limit: int, cursor: dict[str, Any] | None) -> HistoryPage:
-        """One page of rows and the range totals; ``cursor`` is what a previous call returned."""
+    def page(self, merchant_id: str, rng: Range, *, limit: int, cursor: dict[str, Any] | None,
+             status: str | None = None) -> HistoryPage:
+        """One page of rows and the range totals; ``cursor`` is what a previous call returned;
+        ``status`` shows only completed or only cancelled rows (the totals stay the whole range's)."""
         counts = self._counts(merchant_id, day_spans(rng))  # one read: the totals and which days have rows
         if cursor is None:
             totals = self.totals(merchant_id, rng, counts)
@@ -153,7 +156,7 @@ class HistoryService:
         else:
             totals = Totals(**{k: int(v) for k, v in cursor["totals"].items()})
             day, after = dt.date.fromisoformat(cursor["day"]), cursor.get("key")
-        spans = self._busy_spans(merchant_id, rng, counts)
+        spans = self._busy_spans(merchant_id, rng, counts, status)
         if day is not None:
             spans = [s for s in spans if s.day <= day]
         rows: list[Payment] = []
@@ -161,7 +164,7 @@ class HistoryService:
             if day is not None and span.day != day:
                 after = None
             found, after = self.payments.day_payments(merchant_id, span.day, span.start, span.end, newest_first=True,
-                                                      limit=limit - len(rows), after=after)
+                                                      limit=limit - len(rows), after=after, status=status)
             rows += found
             if len(rows) == limit:
                 if after is not None:

@@ -65,6 +65,11 @@ def jst_iso(moment: dt.datetime) -> str:
     return to_jst(moment).isoformat(timespec="milliseconds")
 
 
+def csv_time(moment: dt.datetime) -> str:
+    """``2026/11/30 04:36:10`` in JST: the form spreadsheets read as a date and time (SPEC §2)."""
+    return to_jst(moment).strftime("%Y/%m/%d %H:%M:%S")
+
+
 def utc_key(moment: dt.datetime) -> str:
     """A fixed-width, lexicographically sortable UTC stamp used inside sort keys."""
     return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.") + f"{to_utc(moment).microsecond // 1000:03d}Z"

@@ -96,6 +96,9 @@ def qr_letter_html(
     initial_password: str | None,
     console_url: str,
     contact_phone: str,
+    contact_name: str,
+    contact_hours: str,
+    contact_address: str,
 ) -> str:
     """A print-ready A4 page: the QR to post at the till above a cut line, login details below it."""
     e = escape
@@ -107,7 +110,7 @@ def qr_letter_html(
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{e(_CSP)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>加盟店QRコードとログイン情報のお知らせ - {e(name_ja)}</title>
+<title>QRコードとログイン情報のお知らせ - {e(name_ja)}</title>
 <style>{_LETTER_CSS}</style>
 </head>
 <body>
@@ -116,14 +119,14 @@ def qr_letter_html(
 <img class="qr" src="{qr_png_data_uri(payload)}" alt="{e(name_ja)} のお支払い用QRコード">
 <p class="shop">{e(name_ja)}</p>
 <p class="shop-en">{e(name_en)}</p>
-<p class="mid">加盟店ID: {e(merchant_id)}</p>
+<p class="mid">事業者ID: {e(merchant_id)}</p>
 </section>
 
 <div class="cut"><span>きりとり線(上の部分をレジ付近に掲示してください)</span></div>
 
-<h1>加盟店QRコードとログイン情報のお知らせ</h1>
+<h1>QRコードとログイン情報のお知らせ</h1>
 <p>{e(name_ja)} 様</p>
-<p>地域ポイント決済の加盟店としてご登録いただき、ありがとうございます。
+<p>地域ポイント決済の取扱事業者としてご登録いただき、ありがとうございます。
 上のQRコードは貴店専用です。お客さまから見やすく、読み取りやすい場所に掲示してください。</p>
 
 <h2>お客さまのお支払いの流れ</h2>
@@ -133,11 +136,13 @@ def qr_letter_html(
 <li>お客さまが確認画面をお店の方に見せます。<strong>店名とポイント数が正しいか</strong>ご確認ください。</li>
 <li>お客さまが「支払う」を押し、「支払い完了」と時刻・決済IDが表示されたらお支払い完了です。</li>
 </ol>
-<p class="note">売上は加盟店管理画面ですぐに確認できます。誤ったお支払いは管理画面から取消できます。</p>
+<p class="note">売上は地域ポイントコンソールにすぐ表示されます(レジ画面ではお支払いごとにチャイムが鳴ります)。
+お客さまの画面だけでなく、<strong>コンソールに新しいお支払いとその金額が出たこと</strong>をご確認ください。
+誤ったお支払いはコンソールから取消できます。</p>
 
-<h2>加盟店管理画面へのログイン</h2>
+<h2>地域ポイントコンソールへのログイン</h2>
 <table class="login">
-<tr><th>管理画面のアドレス</th><td>{e(console_url)}</td></tr>
+<tr><th>コンソールのアドレス</th><td>{e(console_url)}</td></tr>
 <tr><th>ログインID</th><td class="secret">{e(login_id)}</td></tr>
 <tr><th>初期パスワード</th><td class="{password_class}">{password}</td></tr>
 </table>
@@ -148,7 +153,9 @@ def qr_letter_html(
 </ul>
 
 <h2>お問い合わせ</h2>
-<p>商工会 地域ポイント窓口: {e(contact_phone)}</p>
+<p class="contact">{e(contact_name)} 電話 {e(contact_phone)}<br>
+{e(contact_hours)}<br>
+{e(contact_address)}</p>
 </body>
 </html>
 """

@@ -199,13 +199,15 @@ class DynamoPaymentRepository:
         return [payment_from_item(i) for i in items], last
 
     def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
-                     newest_first: bool, limit: int | None = None, after: Key | None = None
-                     ) -> tuple[list[Payment], Key | None]:
+                     newest_first: bool, limit: int | None = None, after: Key | None = None,
+                     status: str | None = None) -> tuple[list[Payment], Key | None]:
         # BETWEEN is inclusive and the range end exclusive: every sort key is "<stamp>#<id>", so the
         # bare stamp of the end instant sorts before any key at that instant and excludes it.
         kwargs: dict[str, Any] = {"last_evaluated_key": after}
         if limit is not None:
             kwargs.update(limit=limit, page_size=limit + 1)  # one more tells whether anything is left
+        if status is not None:
+            kwargs["filter_condition"] = PaymentItem.status == status
         results = PaymentItem.query(merchant_day_pk(merchant_id, day), index_name="gsi1",
                                     range_key_condition=PaymentItem.gsi1sk.between(utc_key(start), utc_key(end)),
                                     scan_index_forward=not newest_first, **kwargs)
@@ -250,6 +252,13 @@ class DynamoPaymentRepository:
                                    **kwargs)
         items, last = _page(results, limit)
         return [event_from_item(i) for i in items], last
+
+    def merchant_events_since(self, merchant_id: str, start: dt.datetime, *, limit: int) -> list[LedgerEvent]:
+        # One Query with Limit: the bare stamp sorts before every "<stamp>#<id>#S|C" at that instant.
+        results = LedgerItem.query(events_pk(merchant_id), index_name="gsi3",
+                                   range_key_condition=LedgerItem.gsi3sk >= utc_key(start),
+                                   limit=limit, page_size=limit)
+        return [event_from_item(i) for i in results]
 
     def granted_points(self) -> int:
         return sum(item.points or 0 for item in GrantAggItem.query(GRANTS_AGG_PK, consistent_read=True))

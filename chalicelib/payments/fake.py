@@ -82,10 +82,11 @@ class FakePaymentRepository:
         return self._page(rows, limit, after)
 
     def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
-                     newest_first: bool, limit: int | None = None, after: Key | None = None
-                     ) -> tuple[list[Payment], Key | None]:
+                     newest_first: bool, limit: int | None = None, after: Key | None = None,
+                     status: str | None = None) -> tuple[list[Payment], Key | None]:
         rows = sorted((p for p in self.payments.values() if p.merchant_id == merchant_id
-                       and jst_date(p.completed_at) == day and start <= p.completed_at < end),
+                       and jst_date(p.completed_at) == day and start <= p.completed_at < end
+                       and status in (None, p.status)),
                       key=lambda p: (p.completed_at, p.payment_id), reverse=newest_first)
         return self._page(rows, limit, after)
 
@@ -129,6 +130,9 @@ class FakePaymentRepository:
             return rows[:limit] if limit else rows, None
         last = rows[limit - 1]
         return rows[:limit], {"at": last.at.isoformat(), "payment_id": last.payment_id, "kind": last.kind}
+
+    def merchant_events_since(self, merchant_id: str, start: dt.datetime, *, limit: int) -> list[LedgerEvent]:
+        return [e for e in self._events(merchant_id) if e.at >= start][:limit]
 
     def granted_points(self) -> int:
         return sum(g.points for g in self.grants.values())

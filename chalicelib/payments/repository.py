@@ -37,10 +37,11 @@ class PaymentRepository(Protocol):
         """Newest first."""
 
     def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
-                     newest_first: bool, limit: int | None = None, after: Key | None = None
-                     ) -> tuple[list[Payment], Key | None]:
+                     newest_first: bool, limit: int | None = None, after: Key | None = None,
+                     status: str | None = None) -> tuple[list[Payment], Key | None]:
         """A merchant's payments made in ``[start, end)``, which lies within the JST ``day``; ``limit``
-        None reads them all. The key is None when nothing is left."""
+        None reads them all; ``status`` keeps only completed or only cancelled ones. The key is None
+        when nothing is left."""
 
     def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime) -> Counts:
         """Sales and cancelled sales among the payments of ``[start, end)`` within the JST ``day``,
@@ -55,6 +56,10 @@ class PaymentRepository(Protocol):
     def merchant_events(self, merchant_id: str, start: dt.datetime, end: dt.datetime, *,
                         after: Key | None = None, limit: int | None = None) -> tuple[list[LedgerEvent], Key | None]:
         """Sales and cancellations stamped in ``[start, end)``, oldest first."""
+
+    def merchant_events_since(self, merchant_id: str, start: dt.datetime, *, limit: int) -> list[LedgerEvent]:
+        """Up to ``limit`` sales and cancellations stamped at or after ``start``, oldest first, in one
+        read (the live feed: with nothing there it is one query that returns nothing)."""
 
     def granted_points(self) -> int:
         """Every point ever granted (from the grant totals)."""

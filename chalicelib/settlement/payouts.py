@@ -9,7 +9,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterator
 
-from chalicelib.core.clock import Clock, jst_iso
+from chalicelib.core.clock import Clock, csv_time
 from chalicelib.core.errors import Conflict, NotFound, WriteRejected
 from chalicelib.core.periods import Period
 from chalicelib.merchants.repository import MerchantRepository
@@ -94,7 +94,7 @@ class PayoutService:
     def report(self, period_id: str) -> FileLink:
         period = parse_period(period_id)
         rows = ([period.id, p.merchant_id, neutralise(p.name_ja), *(str(getattr(p, f)) for f in AMOUNT_FIELDS),
-                 p.transfer_date.isoformat(), p.status_label] for p in self.repo.payouts(period.id))
+                 p.transfer_date.strftime("%Y/%m/%d"), p.status_label] for p in self.repo.payouts(period.id))
         filename = f"精算報告_{period.id}.csv"
         key = f"reports/{period.id}/{secrets.token_urlsafe(18)}/{filename}"
         return self._link(key, filename, self.files.write_csv(key, REPORT_HEADER, rows))
@@ -110,7 +110,7 @@ class PayoutService:
                                                               after=after, limit=500)
                 for e in events:
                     sale = e.kind == "sale"
-                    yield ["売上" if sale else "取消", jst_iso(e.at), e.payment_id,
+                    yield ["売上" if sale else "取消", csv_time(e.at), e.payment_id,
                            str(e.amount if sale else -e.amount)]
                 if after is None:
                     return

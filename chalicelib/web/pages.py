@@ -78,6 +78,7 @@ def page_headers(*, csp: str, camera: bool = False) -> dict[str, str | list[str]
 
 
 _SAFE_BASE = re.compile(r"^(?:/[A-Za-z0-9._~-]+)*$")
+_MINUTE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")
 
 
 def base_path(request: Request) -> str:
@@ -112,6 +113,10 @@ def session_principal(request: Request) -> Principal | None:
 
 
 # -- documents -------------------------------------------------------------------------------------
+TOWN_PRODUCT = "女川 地域ポイント"
+CONSOLE_NAME = "地域ポイントコンソール"
+
+
 @dataclasses.dataclass(frozen=True)
 class PageDef:
     slug: str
@@ -136,11 +141,12 @@ class Area:
 
 
 CONSOLE = Area(
-    key="console", path="/console", product="加盟店管理画面", script="console.js", login_role="merchant",
+    key="console", path="/console", product=CONSOLE_NAME, script="console.js", login_role="merchant",
     default="history",
     pages=(
         PageDef("history", "取引履歴", "console_history.html"),
         PageDef("transactions", "取引情報", "console_transactions.html"),
+        PageDef("register", "レジ画面", "console_register.html"),
         PageDef("payouts", "振込履歴", "console_payouts.html"),
         PageDef("contact", "お問い合わせ", "console_contact.html"),
         PageDef("login", "ログイン", "login.html", in_menu=False),
@@ -158,7 +164,7 @@ ADMIN = Area(
     key="admin", path="/admin", product="商工会 管理画面", script="admin.js", login_role="operator",
     default="merchants",
     pages=(
-        PageDef("merchants", "加盟店", "admin_merchants.html"),
+        PageDef("merchants", "事業者", "admin_merchants.html"),
         PageDef("periods", "精算・振込", "admin_periods.html"),
         PageDef("login", "ログイン", "login.html", in_menu=False),
         PageDef("password", "パスワード変更", "password.html", in_menu=False, scripts=("password.js",)),
@@ -209,7 +215,7 @@ def _document(area: Area, page: PageDef, base: str, data: dict[str, str]) -> str
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(page.title)} | {e(area.product)}</title>
+<title>{e(page.title)} | {e(area.product if area.product != page.title else TOWN_PRODUCT)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{e(assets.url(base, "style.css"))}">
 {scripts}
@@ -239,7 +245,8 @@ def _letter_style_source() -> str:
     from chalicelib.merchants.qr_images import qr_letter_html  # QR image libraries only when needed
 
     html = qr_letter_html(payload="0", name_ja="-", name_en="-", merchant_id="-", login_id="-",
-                          initial_password=None, console_url="-", contact_phone="-")
+                          initial_password=None, console_url="-", contact_phone="-", contact_name="-",
+                          contact_hours="-", contact_address="-")
     sources = []
     for css in re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL):
         digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
@@ -257,10 +264,49 @@ def error_page(status: int, base: str) -> Response:
 <title>{escape(title)}</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="{escape(assets.url(base, "style.css"))}"></head>
 <body class="layout-login"><main id="main" class="card narrow"><h1>{escape(title)}</h1><p>{escape(text)}</p>
-<p><a href="{escape(base)}/console/history">加盟店管理画面</a> ・ <a href="{escape(base)}/pay/home">お支払い</a></p>
+<p><a href="{escape(base)}/">トップページへ</a></p>
 </main></body></html>
 """
     return Response(body=body, status_code=status, headers=page_headers(csp=content_security_policy()))
+
+
+_KEPT = {"from": _MINUTE, "to": _MINUTE, "status": re.compile(r"^(completed|cancelled)$")}
+
+
+def _kept_query(request: Request) -> str:
+    """The range and filter of a console page, carried through its login (nothing else is)."""
+    params: dict[str, Any] = dict(request.query_params or {})
+    kept = [(k, str(params[k])) for k, pattern in _KEPT.items() if pattern.match(str(params.get(k, "")))]
+    return "".join(f"&{k}={quote(v)}" for k, v in kept)
+
+
+def landing(request: Request) -> Response:
+    """``/``: what this site is, and the way to each of its three parts."""
+    base = escape(base_path(request))
+    sites = (
+        ("/pay/", "お支払い", "利用者の方: お店のQRコードを読み取って、ポイントで支払います。"
+                             "残高と利用履歴も見られます。"),
+        ("/console/", CONSOLE_NAME, "事業者の方: 売上をリアルタイムで確かめ、レジ画面・取引履歴・振込履歴・"
+                                    "お問い合わせ先を見られます。"),
+        ("/admin/", "商工会 管理画面", "商工会の方: 事業者の登録、QRコードの案内状、精算と振込を行います。"),
+    )
+    items = "\n".join(f'<li class="site"><a href="{base}{path}">{escape(name)}</a><p>{escape(text)}</p></li>'
+                      for path, name, text in sites)
+    body = f"""<!DOCTYPE html>
+<html lang="ja">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(TOWN_PRODUCT)}</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="{escape(assets.url(base_path(request), "style.css"))}"></head>
+<body class="layout-login">
+<header class="topbar"><p class="brand"><span class="brand-town">女川</span> 地域ポイント</p></header>
+<main id="main" class="card landing"><h1>女川町の地域ポイント</h1>
+<p>女川町内のお店で使えるポイントです(1ポイント=1円)。ご利用になる画面を選んでください。</p>
+<ul class="sites">
+{items}
+</ul>
+</main></body></html>
+"""
+    return Response(body=body, status_code=200, headers=page_headers(csp=content_security_policy()))
 
 
 def render(request: Request, area_key: str, slug: str | None) -> Response:
@@ -273,7 +319,7 @@ def render(request: Request, area_key: str, slug: str | None) -> Response:
     if area.login_role and page.slug != "login":
         principal = session_principal(request)
         if principal is None or principal.role != area.login_role:
-            return redirect(f"{base}{area.path}/login?next={quote(page.slug)}")
+            return redirect(f"{base}{area.path}/login?next={quote(page.slug)}{_kept_query(request)}")
         if principal.must_change_password and page.slug != "password":
             # an initial or reset password: nothing else until it is changed
             return redirect(f"{base}{area.path}/password?next={quote(page.slug)}")
@@ -304,6 +350,8 @@ def serve(request: Request, area_key: str, slug: str | None) -> Response:
     try:
         if area_key == "assets":
             return asset(request, slug or "")
+        if area_key == "landing":
+            return landing(request)
         return render(request, area_key, slug)
     except Exception:
         logger.exception("page failed")

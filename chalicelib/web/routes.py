@@ -16,6 +16,11 @@ def _serve(area: str, slug: str | None) -> Response:
     return pages.serve(routes.current_request, area, slug)
 
 
+@routes.route("/", methods=["GET"], name="web_landing")
+def web_landing() -> Response:
+    return _serve("landing", None)
+
+
 @routes.route("/console", methods=["GET"], name="web_console_home")
 def web_console_home() -> Response:
     return _serve("console", None)

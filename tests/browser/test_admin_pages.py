@@ -35,8 +35,11 @@ def test_register_print_letter_suspend_reactivate_and_reset(site: Site, page: Pa
     page.get_by_label("支店コード(3桁)").fill("123")
     page.get_by_label("預金種目").select_option(label="普通")
     page.get_by_label("口座番号(7桁)").fill("7654321")
-    page.get_by_label("口座名義(カナ)").fill("ミナトシヨクドウ")
+    page.get_by_label("口座名義(カナ)").fill("みなとしよくどう")  # hiragana: shown back converted first
     page.get_by_role("button", name="登録する").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog.locator("#confirm-big")).to_have_text("ﾐﾅﾄｼﾖｸﾄﾞｳ")
+    dialog.get_by_role("button", name="はい").click()
 
     issued = page.locator("#issued")
     expect(issued).to_be_visible()
@@ -86,7 +89,18 @@ def test_register_errors_are_shown(site: Site, page: Page) -> None:
     page.get_by_label("店舗名(英字、25文字まで)").fill("NO BANK")
     page.get_by_label("金融機関コード(4桁)").fill("12")
     page.get_by_role("button", name="登録する").click()
-    expect(page.locator("#message")).to_be_visible()
+    expect(page.locator("#message")).to_contain_text("4か所")  # every problem at once, each beside its field
+    expect(page.locator("#bank-code-error")).to_have_text("金融機関コードは数字4桁で入力してください(今は2文字)。")
+    expect(page.locator("#holder-kana-error")).to_be_visible()
+    expect(page.get_by_label("金融機関コード(4桁)")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#issued")).to_be_hidden()
+    # a problem only the server sees comes back beside its field, in Japanese, without internal names
+    for label, value in (("金融機関コード(4桁)", "0001"), ("支店コード(3桁)", "001"), ("口座番号(7桁)", "1234567"),
+                         ("口座名義(カナ)", "ナマエ☆")):
+        page.get_by_label(label).fill(value)
+    page.get_by_role("button", name="登録する").click()
+    expect(page.locator("#holder-kana-error")).to_contain_text("口座名義")
+    expect(page.locator("#holder-kana-error")).not_to_contain_text("holder_kana")
     expect(page.locator("#issued")).to_be_hidden()
 
 
@@ -162,6 +176,11 @@ def test_periods_page_renders_periods_payouts_and_zengin(site: Site, page: Page)
 PERIODS_READY = "/v1/admin/periods" in chalice_app.routes
 
 
+def period_label(period_id: str) -> str:
+    year, month, half = period_id.split("-")
+    return f"{year}年{int(month)}月 {'前半' if half == '1' else '後半'}"
+
+
 @pytest.mark.skipif(not PERIODS_READY, reason="the operator periods routes are not served yet (issue 5)")
 def test_periods_page_lists_periods_and_payouts(site: Site, page: Page) -> None:
     admin_login(page, site)
@@ -172,7 +191,13 @@ def test_periods_page_lists_periods_and_payouts(site: Site, page: Page) -> None:
     assert status == 200
     expect(page.locator("#message")).to_be_hidden()
     if body["items"]:
-        expect(page.locator("#period-table tbody tr")).to_have_count(len(body["items"]))
+        shown = min(6, len(body["items"]))  # the newest first, a few at a time
+        expect(page.locator("#period-table tbody tr")).to_have_count(shown)
+        newest = period_label(body["items"][0]["period_id"])
+        expect(page.locator("#period-table tbody tr").first).to_contain_text(newest)
+        if len(body["items"]) > shown:
+            page.get_by_role("button", name="前の期間をさらに表示").click()
+            expect(page.locator("#period-table tbody tr")).to_have_count(min(len(body["items"]), shown + 12))
         page.locator("#period-table tbody tr").first.get_by_role("button", name="振込一覧").first.click()
         expect(page.locator("#payouts")).to_be_visible()
     else:

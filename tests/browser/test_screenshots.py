@@ -116,8 +116,12 @@ def test_screenshots(site: Site, scene: Scene, browser: Browser, page_errors: Pa
             expect(page.locator("#payout-table tbody tr")).to_have_count(1)
         page.wait_for_load_state("networkidle")
         snap(page, "console-payouts")
+        page.goto(f"{site.base}/console/register")
+        expect(page.locator("#till-connection")).to_have_attribute("data-state", "online")
+        expect(page.locator("#latest-amount")).to_have_text("430")
+        snap(page, "console-register")
         page.goto(f"{site.base}/console/contact")
-        expect(page.locator("#hours")).not_to_be_empty()
+        expect(page.locator("#merchant-hours")).not_to_be_empty()
         expect(page.locator("#who-name")).to_have_text(shop.name_ja)
         snap(page, "console-contact")
         page.goto(f"{site.base}/console/history?from={start}T00:00&to={today.isoformat()}T23:59")
@@ -127,6 +131,11 @@ def test_screenshots(site: Site, scene: Scene, browser: Browser, page_errors: Pa
         page.emulate_media(media="print")
         screenshot(page, "console-history-print")
         page.emulate_media(media="screen")
+
+        # -- the landing page
+        page.goto(f"{site.base}/")
+        expect(page.get_by_role("link", name="地域ポイントコンソール")).to_be_visible()
+        snap(page, "landing")
 
         # -- pay flow
         page.goto(f"{site.base}/pay/")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,7 +249,9 @@ def test_export_csv_downloads_through_the_presigned_url(api: Api, stack: Stack) 
     assert sum(int(r[4]) for r in data if r[5] == "完了") == history["completed_points"]
     assert all(r[2] == "'=HYPERLINK(\"http://evil\")" for r in data)
     assert any(r[3] == "'=HYPERLINK(\"http://x\")" for r in data)
-    assert all(r[0].endswith("+09:00") for r in data)
+    # JST as a spreadsheet reads dates (SPEC §2), not ISO text
+    assert all(re.fullmatch(r"2026/11/01 [0-9]{2}:[0-9]{2}:[0-9]{2}", r[0]) for r in data)
+    assert ["2026/11/01 09:30:00", 5] in [[r[0], int(r[4])] for r in data]
 
 
 # -- concurrency ----------------------------------------------------------------------------------
@@ -271,7 +275,97 @@ def test_ten_simultaneous_cancels_refund_once(api: Api, shop: Shop, stack: Stack
     assert stack.ledger(now).ok
 
 
-def test_contact_comes_from_configuration(api: Api, shop: Shop, stack: Stack) -> None:
+def test_contact_defaults_are_the_real_ones(api: Api, shop: Shop, stack: Stack) -> None:
     body = api.get("/v1/merchant/contact", token=shop.token).body
-    assert body["merchant_phone"] == stack.settings.contact_merchant_phone
-    assert body["consumer_phone"] == stack.settings.contact_consumer_phone and body["hours"]
+    assert body == {
+        "merchant": {"name": "女川町商工会", "hours": "受付時間 平日 9:00〜17:00", "phone": "0225-53-3310",
+                     "address": "〒986-2265 宮城県牡鹿郡女川町女川二丁目65番地2"},
+        "consumer": {"name": "宮城県地域ポイントコールセンター", "hours": "受付時間 全日 9:00〜17:30",
+                     "phone": "0120-558-856"},
+    }
+
+
+def test_contact_comes_from_configuration(tmp_path: Path) -> None:
+    from chalicelib.config import load_settings
+    from tests.support.stack import test_env
+
+    settings = load_settings(test_env(tmp_path, {"CONTACT_MERCHANT_PHONE": "0225-00-0000",
+                                                 "CONTACT_CONSUMER_NAME": "別の窓口"}))
+    assert settings.contact_merchant_phone == "0225-00-0000" and settings.contact_consumer_name == "別の窓口"
+    assert settings.contact_merchant_name == "女川町商工会"
+
+
+# -- live -----------------------------------------------------------------------------------------
+class EventsIndexReads:
+    """Every DynamoDB request of the store's client, and how many items each Query returned."""
+
+    def __init__(self) -> None:
+        from chalicelib.store.connection import client
+
+        self.calls: list[tuple[str, str | None]] = []
+        self.returned: list[int] = []
+        events = client().meta.events
+        events.register("before-parameter-build.dynamodb.*", self._before)
+        events.register("after-call.dynamodb.Query", self._after)
+
+    def _before(self, model: Any, params: Any, **_: Any) -> None:
+        self.calls.append((model.name, params.get("IndexName")))
+
+    def _after(self, parsed: Any, **_: Any) -> None:
+        self.returned.append(int(parsed.get("Count", 0)))
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.returned.clear()
+
+
+def test_live_feed_delivers_each_event_once_and_costs_one_empty_query_when_quiet(api: Api, shop: Shop,
+                                                                                 stack: Stack) -> None:
+    clock = stack.container.clock
+    assert isinstance(clock, FixedClock)
+    yesterday = shop.sell(at("2026-11-19 18:00:00.000"), 50)
+    morning = shop.sell(at("2026-11-20 09:00:00.000"), 300)
+    clock.set(at("2026-11-20 10:00:00.000"))
+    token = shop.token
+    first = api.get("/v1/merchant/live", token=token).body  # no cursor: from 00:00 JST today
+    assert [(i["kind"], i["payment_id"], i["amount"]) for i in first["items"]] == [("payment", morning, 300)]
+    assert first["items"][0]["at"] == "2026-11-20T09:00:00.000+09:00" and yesterday not in str(first)
+
+    reads = EventsIndexReads()
+    clock.set(at("2026-11-20 10:01:00.000"))
+    quiet = api.get("/v1/merchant/live?after=" + first["cursor"], token=token).body
+    assert quiet["items"] == []
+    # The session's GetItem, then one Query of the events index that returns nothing.
+    assert reads.calls == [("GetItem", None), ("Query", "gsi3")] and reads.returned == [0]
+
+    sold = shop.sell(at("2026-11-20 10:02:00.000"), 1234)
+    clock.set(at("2026-11-20 10:02:00.500"))
+    api.post(f"/v1/merchant/payments/{morning}/cancel", {"confirm_payment_id": morning}, token=token)
+    clock.set(at("2026-11-20 10:02:01.000"))
+    news = api.get("/v1/merchant/live?after=" + quiet["cursor"], token=token).body
+    assert [(i["kind"], i["payment_id"], i["amount"]) for i in news["items"]] == [
+        ("payment", sold, 1234), ("cancellation", morning, 300)]
+    again = api.get("/v1/merchant/live?after=" + news["cursor"], token=token).body
+    assert again["items"] == []
+
+    # the cursor is signed and bound to its merchant and shop
+    other = Shop(stack, api, name_ja="別の店")
+    stolen = api.get("/v1/merchant/live?after=" + news["cursor"], token=other.token)
+    assert (stolen.status, stolen.error_code) == (400, "invalid_request")
+    assert api.get(f"/v1/merchant/live?store_id={shop.id}", token=token).status == 200
+    assert api.get(f"/v1/merchant/live?store_id={other.id}", token=token).status == 404
+
+
+def test_history_filters_by_status(api: Api, shop: Shop, stack: Stack) -> None:
+    pids = [shop.sell(at(f"2026-11-01 1{h}:00:00.000"), 100 + h) for h in range(4)]
+    api.post(f"/v1/merchant/payments/{pids[1]}/cancel", {"confirm_payment_id": pids[1]}, token=shop.token)
+    base = "/v1/merchant/transactions?from=2026-11-01T00:00&to=2026-11-01T23:59"
+    done = api.get(base + "&status=completed", token=shop.token).body
+    gone = api.get(base + "&status=cancelled", token=shop.token).body
+    assert [i["payment_id"] for i in done["items"]] == [pids[3], pids[2], pids[0]]
+    assert [i["payment_id"] for i in gone["items"]] == [pids[1]]
+    assert totals(done) == totals(gone) == (3, 100 + 102 + 103, 1, 101)  # the range's totals either way
+    paged = api.get(base + "&status=completed&limit=2", token=shop.token).body
+    rest = api.get(base + "&status=completed&limit=2&cursor=" + paged["next_cursor"], token=shop.token).body
+    assert [i["payment_id"] for i in paged["items"] + rest["items"]] == [pids[3], pids[2], pids[0]]
+    assert api.get(base + "&status=refunded", token=shop.token).status == 400

@@ -103,6 +103,11 @@ def test_make_run_seeds_the_demo_serves_it_and_stops_cleanly_on_ctrl_c(tmp_path:
         assert (status, body["role"]) == (200, "operator")
         status, body = call("POST", f"{base}/v1/auth/login", {"login_id": "demo-shop", "password": "demo-shop-pass"})
         assert (status, body["role"], body["merchant_id"]) == (200, "merchant", "MDEMOSHOP1")
+        # AND the demo history is there: other shops, closed periods with payouts
+        status, body = call("POST", f"{base}/v1/auth/login",
+                            {"login_id": "demo-operator", "password": "demo-operator-pass"})
+        status, periods = call("GET", f"{base}/v1/admin/periods", token=body["token"])
+        assert status == 200 and any(p["state"] == "closed" and p["payouts_count"] for p in periods["items"])
         # AND the demo consumer holds 10,000 points
         status, body = call("POST", f"{base}/v1/dev/token", {"consumer_id": "DEMO-CONSUMER"})
         assert status == 200
@@ -169,7 +174,8 @@ def make_environment(api_port: int, engine_port: int, state_dir: Path) -> dict[s
     # Not the outer `make test`'s jobserver and flags: this make is its own top-level make.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     env.update({run.API_PORT_ENV: str(api_port), run.ENGINE_PORT_ENV: str(engine_port),
-                run.STATE_DIR_ENV: str(state_dir)})
+                run.STATE_DIR_ENV: str(state_dir),
+                run.DEMO_HISTORY_ENV: "0"})  # these start and stop the stack; the history is tested elsewhere
     return env
 
 

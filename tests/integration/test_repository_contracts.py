@@ -161,6 +161,9 @@ def test_history_ranges_are_half_open_and_page_newest_first(repos: Repos) -> Non
     older, cursor = repo.merchant_events("M1", base, base + dt.timedelta(days=1), limit=2)
     newer, _ = repo.merchant_events("M1", base, base + dt.timedelta(days=1), after=cursor, limit=10)
     assert [e.payment_id for e in older + newer] == ["P0", "P1", "P2", "P3", "P4"]
+    since = repo.merchant_events_since("M1", base + dt.timedelta(minutes=2), limit=2)
+    assert [(e.kind, e.payment_id) for e in since] == [("sale", "P2"), ("sale", "P3")]
+    assert repo.merchant_events_since("M1", base + dt.timedelta(minutes=5), limit=50) == []
 
 
 def test_totals_move_with_payments_and_cancellations(repos: Repos) -> None:

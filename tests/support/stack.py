@@ -33,9 +33,6 @@ def test_env(keys_dir: Path, extra: dict[str, str] | None = None) -> dict[str, s
         "CONSUMER_JWKS_PATH": str(keys_dir / "dev-issuer-jwks.json"),
         "DEV_ISSUER_ENABLED": "1",
         "DEV_ISSUER_KEY_PATH": str(keys_dir / "dev-issuer-key.pem"),
-        "CONTACT_MERCHANT_PHONE": "0225-54-3131",
-        "CONTACT_CONSUMER_PHONE": "0120-000-000",
-        "CONTACT_HOURS": "平日 9:00〜17:00",
     }
     env.update(extra or {})
     return env

@@ -141,6 +141,9 @@ def letter(**overrides: str | None) -> str:
         "initial_password": "k7m2pq9xr3tw",
         "console_url": "https://console.example.jp/merchant",
         "contact_phone": "0225-00-0000",
+        "contact_name": "女川町商工会",
+        "contact_hours": "受付時間 平日 9:00〜17:00",
+        "contact_address": "〒986-2265 宮城県牡鹿郡女川町女川二丁目65番地2",
     }
     values.update(overrides)
     return qr_letter_html(**values)  # type: ignore[arg-type]
@@ -157,7 +160,8 @@ def test_letter_shows_the_shop_and_login_details() -> None:
     html = letter()
     text = "".join(parsed(html).text)
 
-    for expected in ("女川さかな店", "ONAGAWA SAKANA", "M7QK2D9XHT", "onagawa-sakana", "k7m2pq9xr3tw", "0225-00-0000"):
+    for expected in ("女川さかな店", "ONAGAWA SAKANA", "M7QK2D9XHT", "onagawa-sakana", "k7m2pq9xr3tw", "0225-00-0000",
+                     "女川町商工会", "受付時間 平日 9:00〜17:00", "宮城県牡鹿郡女川町女川二丁目65番地2"):
         assert expected in text
     assert "https://console.example.jp/merchant" in text
     assert REISSUE_NOTE not in text
@@ -195,7 +199,8 @@ HOSTILE = "<script>alert(1)</script>\"'&"
 
 
 @pytest.mark.parametrize(
-    "field", ["name_ja", "name_en", "merchant_id", "login_id", "initial_password", "console_url", "contact_phone"]
+    "field", ["name_ja", "name_en", "merchant_id", "login_id", "initial_password", "console_url", "contact_phone",
+              "contact_name", "contact_hours", "contact_address"]
 )
 def test_letter_escapes_every_value(field: str) -> None:
     html = letter(**{field: HOSTILE})

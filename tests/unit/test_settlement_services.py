@@ -185,5 +185,6 @@ def test_the_report_and_detail_files(b: Books) -> None:
     assert detail.rows == 3
     texts = [data.decode("utf-8") for data, _ in b.files.objects.values()]
     assert any("取消" in t and "-700" in t for t in texts)
+    assert any("売上,2026/10/05 10:00:00," in t and "取消,2026/10/05 11:00:00," in t for t in texts)  # JST, as dates
     with pytest.raises(NotFound):
         b.payouts.detail("2026-10-1", "NOBODY")

@@ -1,22 +1,25 @@
-"""Merchant console API: who am I, history, one payment, cancel, CSV export, daily sales, contact."""
+"""Merchant console API: who am I, history, the live feed, one payment, cancel, CSV export, daily sales,
+contact."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from chalicelib.core.clock import jst_iso
-from chalicelib.core.errors import AlreadyCancelled, CancelWindowExpired
+from chalicelib.core.clock import jst_iso, parse_utc_key, utc_key
+from chalicelib.core.errors import AlreadyCancelled, CancelWindowExpired, InvalidRequest, NotFound
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routes.payments import PaymentOut, payment_fields
 from chalicelib.http.routing import Ctx, Routes
-from chalicelib.http.schemas import Cursor, Limit, Link, Points
+from chalicelib.http.schemas import Cursor, JstTime, Limit, Link, Points
 from chalicelib.payments.model import CANCELLED, Payment
 
 if TYPE_CHECKING:  # the console's modules load with its first route
     from chalicelib.console.history import Totals
+    from chalicelib.console.live import Position
     from chalicelib.console.ranges import Range
 
 routes = Routes(__name__)
@@ -32,9 +35,36 @@ class RangeQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     to: RangeTo = ""
 
 
+StatusFilter = Annotated[Literal["", "completed", "cancelled"],
+                         Meta(description="only completed or only cancelled rows (the totals stay the range's)")]
+StoreId = Annotated[str, Meta(max_length=32, description="a shop of this merchant (today: its default shop, "
+                                                         "whose id is the merchant id)")]
+
+
 class HistoryQuery(RangeQuery, frozen=True, forbid_unknown_fields=True):
     cursor: Cursor = ""
     limit: Limit | UnsetType = UNSET
+    status: StatusFilter = ""
+
+
+class LiveQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    after: Annotated[str, Meta(max_length=2048, description="the cursor of the previous poll; none: from the "
+                                                             "start of today (JST)")] = ""
+    store_id: StoreId = ""
+
+
+class LiveItem(msgspec.Struct, kw_only=True):
+    kind: Literal["payment", "cancellation"]
+    payment_id: str
+    amount: Points
+    at: Annotated[str, Meta(description="the payment's or the cancellation's time, JST ISO-8601")]
+    store_id: str
+
+
+class LiveOut(msgspec.Struct, kw_only=True):
+    items: list[LiveItem]
+    cursor: Annotated[str, Meta(description="pass as ?after= on the next poll")]
+    server_time: JstTime
 
 
 class HistoryRow(PaymentOut, kw_only=True):
@@ -80,12 +110,22 @@ class DailyOut(msgspec.Struct, kw_only=True):
     to: str
 
 
-class ContactOut(msgspec.Struct):
-    merchant_phone: str
-    consumer_phone: str
+class MerchantContact(msgspec.Struct):
+    name: str
     hours: str
-    merchant_label: str
-    consumer_label: str
+    phone: str
+    address: str
+
+
+class ConsumerContact(msgspec.Struct):
+    name: str
+    hours: str
+    phone: str
+
+
+class ContactOut(msgspec.Struct):
+    merchant: Annotated[MerchantContact, Meta(description="事業者向けの窓口")]
+    consumer: Annotated[ConsumerContact, Meta(description="利用者向けの窓口(お客さまにご案内する番号)")]
 
 
 class MeOut(msgspec.Struct):
@@ -126,11 +166,50 @@ def merchant_transactions(ctx: Ctx, query: HistoryQuery) -> HistoryOut:
     mid = ctx.merchant_id
     rng = parse_range(query.from_, query.to, ctx)
     scope = f"merchant-tx|{mid}|{rng.start.isoformat()}|{rng.end.isoformat()}"
+    if query.status:
+        scope += f"|{query.status}"
     cursor = decode_cursor(c.cursor_secret, scope, query.cursor)
-    page = c.history.page(mid, rng, limit=query.limit or 50, cursor=cursor)
+    page = c.history.page(mid, rng, limit=query.limit or 50, cursor=cursor, status=query.status or None)
     return HistoryOut(items=[history_row(p) for p in page.rows],
                       next_cursor=encode_cursor(c.cursor_secret, scope, page.cursor),
                       from_=rng.from_label, to=rng.to_label, **totals_fields(page.totals))
+
+
+def _position_key(p: Position) -> dict[str, Any]:
+    base = p.watermark
+    return {"w": utc_key(base), "s": [[round((s.at - base).total_seconds() * 1000), s.payment_id,
+                                          "S" if s.kind == "sale" else "C"] for s in p.seen]}
+
+
+def _position(key: dict[str, Any] | None) -> Position | None:
+    from chalicelib.console.live import Position, Seen
+
+    if key is None:
+        return None
+    try:
+        base = parse_utc_key(key["w"])
+        seen = tuple(Seen(base + dt.timedelta(milliseconds=int(ms)), str(pid), "sale" if kind == "S" else "cancel")
+                     for ms, pid, kind in key["s"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidRequest("after が正しくありません。", param="after") from None
+    return Position(base, seen)
+
+
+@routes.route("/v1/merchant/live", summary="ライブ: 前回以降の決済と取消(古い順、1回50件まで)", roles=MERCHANT,
+              query=LiveQuery, response=LiveOut, errors=[NotFound])
+def merchant_live(ctx: Ctx, query: LiveQuery) -> LiveOut:
+    c = ctx.container
+    mid = ctx.merchant_id
+    if query.store_id and query.store_id != mid:  # another merchant's shop, or none
+        raise NotFound("店舗が見つかりません。", param="store_id")
+    secret = c.cursor_secret
+    scope = f"merchant-live|{mid}|{query.store_id}"
+    page = c.live.poll(mid, _position(decode_cursor(secret, scope, query.after)), store_id=query.store_id or None)
+    items = [LiveItem(kind="payment" if e.kind == "sale" else "cancellation", payment_id=e.payment_id,
+                      amount=e.amount, at=jst_iso(e.at), store_id=e.store_id) for e in page.events]
+    cursor = encode_cursor(secret, scope, _position_key(page.position))
+    assert cursor is not None
+    return LiveOut(items=items, cursor=cursor, server_time=jst_iso(c.clock.now()))
 
 
 @routes.route("/v1/merchant/payments/{payment_id}", summary="取引情報(自店の決済1件)", roles=MERCHANT,
@@ -169,6 +248,8 @@ def merchant_daily_sales(ctx: Ctx, query: RangeQuery) -> DailyOut:
 @routes.route("/v1/merchant/contact", summary="お問い合わせ先", roles=MERCHANT, response=ContactOut)
 def merchant_contact(ctx: Ctx) -> ContactOut:
     s = ctx.container.settings
-    return ContactOut(merchant_phone=s.contact_merchant_phone, consumer_phone=s.contact_consumer_phone,
-                      hours=s.contact_hours, merchant_label="加盟店専用お問い合わせ窓口",
-                      consumer_label="利用者向けお問い合わせ窓口")
+    return ContactOut(
+        merchant=MerchantContact(name=s.contact_merchant_name, hours=s.contact_merchant_hours,
+                                 phone=s.contact_merchant_phone, address=s.contact_merchant_address),
+        consumer=ConsumerContact(name=s.contact_consumer_name, hours=s.contact_consumer_hours,
+                                 phone=s.contact_consumer_phone))

@@ -95,6 +95,29 @@ def register_merchant(ctx: Ctx, body: RegisterBody) -> Registered:
     return Registered(**msgspec.structs.asdict(out), initial_password=reg.initial_password)
 
 
+class RegisterPreview(msgspec.Struct):
+    """What registration would store (the holder name converted to the bank's half-width カナ)."""
+
+    name_ja: str
+    name_en: str
+    bank: BankOut
+
+
+@routes.route("/v1/admin/merchants/preview", "POST", roles=OPERATOR,
+              summary="登録内容の確認(保存しない。口座名義は半角カナに変換して返す)", body=RegisterBody,
+              response=RegisterPreview)
+def preview_merchant(ctx: Ctx, body: RegisterBody) -> RegisterPreview:
+    from chalicelib.merchants.service import clean_names
+
+    name_ja, name_en = clean_names(body.name_ja, body.name_en)
+    b = body.bank
+    bank = bank_account(bank_code=b.bank_code, branch_code=b.branch_code, account_type=b.account_type,
+                        account_number=b.account_number, holder_kana=b.holder_kana)
+    return RegisterPreview(name_ja=name_ja, name_en=name_en,
+                           bank=BankOut(bank.bank_code, bank.branch_code, bank.account_type, bank.account_number,
+                                        bank.holder_kana))
+
+
 @routes.route("/v1/admin/merchants", summary="店舗一覧", roles=OPERATOR, query=PageQuery, response=MerchantList)
 def list_merchants(ctx: Ctx, query: PageQuery) -> MerchantList:
     secret = ctx.container.cursor_secret
@@ -142,6 +165,8 @@ def _letter(ctx: Ctx, merchant_id: str, password: str | None) -> Response:
         payload=service.qr_payload(merchant), name_ja=merchant.name_ja, name_en=merchant.name_en,
         merchant_id=merchant.merchant_id, login_id=merchant.login_id, initial_password=password,
         console_url=f"{base}/console/", contact_phone=settings.contact_merchant_phone,
+        contact_name=settings.contact_merchant_name, contact_hours=settings.contact_merchant_hours,
+        contact_address=settings.contact_merchant_address,
     )
     return Response(body=html, status_code=200,
                     headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})

@@ -9,15 +9,21 @@
   const PAGES = ["merchants", "periods"];
   const page = document.documentElement.dataset.page;
 
-  function fail(err, overrides) {
-    OP.handleError(err, AREA, overrides);
+  /* An error: beside the button that was pressed when there is one, else at the top. */
+  function fail(err, overrides, anchor) {
+    OP.handleError(err, AREA, overrides, anchor);
   }
 
-  /* The confirm dialog: resolves true for はい. */
-  function confirmAction(title, text) {
+  /* The confirm dialog: resolves true for はい. ``big`` is shown large (a value to check by eye). */
+  function confirmAction(title, text, big) {
     const dialog = $("confirm-dialog");
     setText("confirm-title", title);
     setText("confirm-text", text);
+    const shown = $("confirm-big");
+    if (shown) {
+      shown.textContent = big || "";
+      shown.hidden = !big;
+    }
     dialog.returnValue = "";
     return new Promise((resolve) => {
       dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
@@ -129,6 +135,84 @@
     }
   }
 
+  // The registration form's fields, by the API's parameter names, with their Japanese labels.
+  const FIELD_IDS = {
+    name_ja: ["name-ja", "店舗名(日本語)"], name_en: ["name-en", "店舗名(英字)"], mcc: ["mcc", "業種コード"],
+    "bank.bank_code": ["bank-code", "金融機関コード"], "bank.branch_code": ["branch-code", "支店コード"],
+    "bank.account_type": ["account-type", "預金種目"], "bank.account_number": ["account-number", "口座番号"],
+    "bank.holder_kana": ["holder-kana", "口座名義"],
+  };
+
+  function halfDigits(text) {
+    return text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  }
+
+  function registerBody() {
+    const v = (id) => $(id).value.trim();
+    const body = {
+      name_ja: v("name-ja"), name_en: v("name-en"),
+      bank: { bank_code: halfDigits(v("bank-code")), branch_code: halfDigits(v("branch-code")),
+        account_type: Number(v("account-type")), account_number: halfDigits(v("account-number")),
+        holder_kana: v("holder-kana") },
+    };
+    if (v("mcc")) body.mcc = halfDigits(v("mcc"));
+    return body;
+  }
+
+  /* Every problem the page can see by itself, at once, in words a person can act on. */
+  function checkRegister(body) {
+    const p = {};
+    if (!body.name_ja) p.name_ja = "店舗名(日本語)を入力してください。";
+    else if (body.name_ja.length > 25) p.name_ja = `店舗名(日本語)は25文字以内にしてください(今は${body.name_ja.length}文字)。`;
+    if (!body.name_en) p.name_en = "店舗名(英字)を入力してください。";
+    else if (!/^[ -~]+$/.test(body.name_en)) p.name_en = "店舗名(英字)は半角の英数字と記号で入力してください。";
+    else if (body.name_en.length > 25) p.name_en = `店舗名(英字)は25文字以内にしてください(今は${body.name_en.length}文字)。`;
+    if (body.mcc !== undefined && !/^[0-9]{4}$/.test(body.mcc)) p.mcc = "業種コードは数字4桁で入力してください(省略できます)。";
+    const digits = [["bank_code", 4, "金融機関コード"], ["branch_code", 3, "支店コード"], ["account_number", 7, "口座番号"]];
+    for (const [key, width, label] of digits) {
+      const value = body.bank[key];
+      if (!value) p["bank." + key] = `${label}を入力してください(数字${width}桁)。`;
+      else if (!new RegExp(`^[0-9]{${width}}$`).test(value)) p["bank." + key] = `${label}は数字${width}桁で入力してください(今は${value.length}文字)。`;
+    }
+    if (!body.bank.holder_kana) p["bank.holder_kana"] = "口座名義をカタカナで入力してください。";
+    return p;
+  }
+
+  /* The server's message with its parameter name replaced by the field's label. */
+  function fieldMessage(err) {
+    const entry = FIELD_IDS[err.param];
+    let text = err.message || OP.MESSAGES.invalid_request;
+    if (entry) text = text.replace(/\(name_(ja|en)\)/g, "").split(err.param).join(entry[1]);
+    return text;
+  }
+
+  function clearFieldErrors() {
+    for (const [id] of Object.values(FIELD_IDS)) {
+      const input = $(id);
+      input.removeAttribute("aria-invalid");
+      if ($(id + "-hint")) input.setAttribute("aria-describedby", id + "-hint");
+      else input.removeAttribute("aria-describedby");
+      const note = $(id + "-error");
+      if (note) note.remove();
+    }
+  }
+
+  function showFieldErrors(problems) {
+    let first = null;
+    for (const [param, text] of Object.entries(problems)) {
+      const entry = FIELD_IDS[param];
+      if (!entry) continue;
+      const input = $(entry[0]);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", entry[0] + "-error" + ($(entry[0] + "-hint") ? " " + entry[0] + "-hint" : ""));
+      input.after(h("p", { class: "field-error", id: entry[0] + "-error", text }));
+      first = first || input;
+    }
+    const count = Object.keys(problems).length;
+    showMessage(`入力内容を確認してください(${count}か所)。`);
+    if (first) first.focus();
+  }
+
   function initMerchants() {
     const tbody = $("merchant-table").tBodies[0];
     let cursor = null;
@@ -148,15 +232,26 @@
     $("register-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       clearMessage();
-      const v = (id) => $(id).value.trim();
-      const body = {
-        name_ja: v("name-ja"), name_en: v("name-en"),
-        bank: { bank_code: v("bank-code"), branch_code: v("branch-code"), account_type: Number(v("account-type")),
-          account_number: v("account-number"), holder_kana: v("holder-kana") },
-      };
-      if (v("mcc")) body.mcc = v("mcc");
-      $("register-button").disabled = true;
+      clearFieldErrors();
+      const button = $("register-button");
+      OP.clearNear(button);
+      const body = registerBody();
+      const problems = checkRegister(body);
+      if (Object.keys(problems).length) {
+        showFieldErrors(problems);
+        return;
+      }
+      button.disabled = true;
       try {
+        // The server checks everything and converts the holder name; nothing is saved yet.
+        const preview = await api("POST", "/v1/admin/merchants/preview", { body });
+        const ok = await confirmAction("この内容で登録しますか?",
+          `「${preview.name_ja}」(${preview.name_en})を登録します。口座名義は振込用の半角カナ「${preview.bank.holder_kana}」で登録されます。` +
+          "名義が通帳と同じか確かめてください。", preview.bank.holder_kana);
+        if (!ok) {
+          $("holder-kana").focus();
+          return;
+        }
         const created = await api("POST", "/v1/admin/merchants", { body });
         tbody.prepend(merchantRow(created));
         OP.labelCells($("merchant-table"));
@@ -164,9 +259,13 @@
         $("register-form").reset();
         showIssued(created, created.initial_password);
       } catch (err) {
-        fail(err);
+        if (err instanceof OP.ApiError && err.code === "invalid_request" && FIELD_IDS[err.param]) {
+          showFieldErrors({ [err.param]: fieldMessage(err) });
+        } else {
+          fail(err, undefined, button);
+        }
       } finally {
-        $("register-button").disabled = false;
+        button.disabled = false;
       }
     });
     load();
@@ -188,19 +287,20 @@
     const body = await api("GET", path);
     const url = OP.safeUrl(body.url);
     if (!url) throw new OP.ApiError(500, "internal_error", OP.MESSAGES.internal_error);
-    OP.download(url, "");
+    OP.download(url, body.filename || "");
     return body;
   }
 
   function payoutRow(p) {
     const payoutPath = periodPath(p.period_id) + "/payouts/" + encodeURIComponent(p.merchant_id);
     const actions = h("td", { class: "cell-actions" },
-      h("button", { type: "button", text: "明細", "aria-label": `明細CSV(${p.name_ja})`, onclick: async () => {
+      h("button", { type: "button", text: "明細", "aria-label": `明細CSV(${p.name_ja})`, onclick: async (event) => {
         clearMessage();
+        const button = event.currentTarget;
         try {
           await downloadLink(payoutPath + "/detail");
         } catch (err) {
-          fail(err);
+          fail(err, undefined, button);
         }
       } }));
     const row = h("tr", { dataset: { merchantId: p.merchant_id } },
@@ -217,13 +317,13 @@
     if (p.status === "exported") {
       for (const [status, label] of [["paid", "振込済にする"], ["failed", "振込不能にする"]]) {
         actions.append(h("button", { type: "button", text: label, "aria-label": `${label}(${p.name_ja})`,
-          onclick: () => markPayout(p, row, status, label) }));
+          onclick: (event) => markPayout(p, row, status, label, event.currentTarget) }));
       }
     }
     return row;
   }
 
-  async function markPayout(p, row, status, label) {
+  async function markPayout(p, row, status, label, button) {
     clearMessage();
     const ok = await confirmAction(label.replace("にする", "にしますか?"),
       status === "paid" ? `「${p.name_ja}」への ${points(first(p.amount, 0))} 円の振込が済んだことを記録します。`
@@ -236,7 +336,7 @@
       OP.labelCells($("payout-table"));
       showMessage(`「${p.name_ja}」を${label.replace("にする", "")}にしました。`, "ok");
     } catch (err) {
-      fail(err);
+      fail(err, undefined, button);
     }
   }
 
@@ -257,11 +357,15 @@
       } while (cursor);
       $("payout-table").tBodies[0].replaceChildren(...items.map(payoutRow));
       OP.labelCells($("payout-table"));
+      $("payouts-empty").textContent = period.state === "closed" ? "この期間の振込はありません。"
+        : `この期間はまだ締めていません(${PERIOD_STATE[period.state] || period.state})。締めると振込の一覧ができます。`;
       $("payouts-empty").hidden = items.length > 0;
       $("zengin-button").disabled = period.state !== "closed";
       $("report-button").disabled = period.state !== "closed";
+      OP.clearNear($("zengin-button"));
       $("payouts").hidden = false;
       $("payouts").focus();
+      $("payouts").scrollIntoView({ block: "start" });
     } catch (err) {
       fail(err);
     }
@@ -279,40 +383,56 @@
         onclick: () => showPayouts(p) }));
     if (p.state === "due" || p.state === "closing") {
       actions.append(h("button", { type: "button", text: "締める", "aria-label": `${periodLabel(p.period_id)} を締める`,
-        onclick: () => closePeriod(p) }));
+        onclick: (event) => closePeriod(p, event.currentTarget) }));
     }
-    return h("tr", {},
+    const closed = p.state === "closed";
+    const net = first(p.sales_points, 0) - first(p.cancel_points, 0);
+    return h("tr", { class: closed ? "" : "period-running", dataset: { periodId: p.period_id } },
       h("td", { text: periodLabel(p.period_id) }),
       h("td", { class: "time", text: dateRange(p) }),
       h("td", { class: "time", text: OP.formatDate(p.transfer_date) }),
       h("td", {}, h("span", { class: "status " + p.state, text: PERIOD_STATE[p.state] || p.state })),
-      h("td", { class: "num", text: points(first(p.payouts_count, 0)) }),
-      h("td", { class: "num", text: points(first(p.payouts_total, 0)) + " 円" }),
+      h("td", { class: "num", text: points(first(p.sales_points, 0)) + " / " + points(first(p.cancel_points, 0)) }),
+      h("td", { class: "num", text: closed ? points(first(p.payouts_count, 0)) + "件" : "(締め前)" }),
+      h("td", { class: "num", text: closed ? points(first(p.payouts_total, 0)) + " 円" : "見込み " + points(net) + " 円" }),
       actions);
+  }
+
+  /* Newest first (the API's order), a few at a time: the current periods and the payouts panel stay
+     on the first screen; older ones come with さらに表示. */
+  const PERIODS_SHOWN = 6;
+  let periodItems = [];
+  let periodsShown = PERIODS_SHOWN;
+  function renderPeriods() {
+    $("period-table").tBodies[0].replaceChildren(...periodItems.slice(0, periodsShown).map(periodRow));
+    OP.labelCells($("period-table"));
+    $("empty").hidden = periodItems.length > 0;
+    $("periods-more").hidden = periodItems.length <= periodsShown;
+    setText("periods-count", periodItems.length > periodsShown
+      ? `新しい順に ${periodsShown} / ${periodItems.length} 期間を表示` : "");
   }
 
   async function loadPeriods() {
     try {
       const body = await api("GET", "/v1/admin/periods");
-      $("period-table").tBodies[0].replaceChildren(...body.items.map(periodRow));
-      OP.labelCells($("period-table"));
-      $("empty").hidden = body.items.length > 0;
+      periodItems = body.items;
+      renderPeriods();
     } catch (err) {
       fail(err, { not_found: "精算の機能はまだ使えません。" });
     }
   }
 
-  async function closePeriod(p) {
+  async function closePeriod(p, button) {
     clearMessage();
     const ok = await confirmAction("期間を締めますか?",
-      `${periodLabel(p.period_id)} を締めて、加盟店ごとの振込額を確定します。締めた期間は元に戻せません。`);
+      `${periodLabel(p.period_id)} を締めて、事業者ごとの振込額を確定します。締めた期間は元に戻せません。`);
     if (!ok) return;
     try {
       await api("POST", periodPath(p.period_id) + "/close");
       showMessage(`${periodLabel(p.period_id)} を締めました。`, "ok");
       await loadPeriods();
     } catch (err) {
-      fail(err);
+      fail(err, undefined, button);
     }
   }
 
@@ -324,15 +444,19 @@
         const button = $(id);
         button.disabled = true;
         try {
-          await downloadLink(periodPath(currentPeriod.period_id) + path);
-          showMessage(`${what}をダウンロードしました。`, "ok");
+          const body = await downloadLink(periodPath(currentPeriod.period_id) + path);
+          OP.showNear(button, `${what}(${body.filename || ""})をダウンロードしました。`, "ok");
         } catch (err) {
-          fail(err);
+          fail(err, undefined, button);
         } finally {
           button.disabled = false;
         }
       });
     }
+    $("periods-more").addEventListener("click", () => {
+      periodsShown += PERIODS_SHOWN * 2;
+      renderPeriods();
+    });
     loadPeriods();
   }
 

@@ -89,7 +89,11 @@
   function messageFor(err, overrides) {
     const table = Object.assign({}, MESSAGES, overrides || {});
     if (!(err instanceof ApiError)) return MESSAGES.internal_error;
-    if (err.code === "invalid_request" && err.message && !(overrides && overrides.invalid_request)) return err.message;
+    // Input problems and clashes (a Zengin file being made, a payout already marked) are explained by
+    // the server in Japanese and more precisely than any generic text of ours.
+    if ((err.code === "invalid_request" || err.code === "conflict") && err.message && !(overrides && overrides[err.code])) {
+      return err.message;
+    }
     return table[err.code] || err.message || MESSAGES.internal_error;
   }
 
@@ -127,6 +131,9 @@
     el.textContent = text;
     el.className = "message " + (kind || "error");
     el.hidden = false;
+    if (el.getBoundingClientRect().bottom < 0 || el.getBoundingClientRect().top > window.innerHeight) {
+      el.scrollIntoView({ block: "nearest" });
+    }
   }
 
   function clearMessage() {
@@ -181,6 +188,66 @@
     window.location.assign(BASE + path);
   }
 
+  /* The query a page keeps across a login: its range and filter, nothing else. */
+  const KEPT = { from: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/, to: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/,
+    status: /^(completed|cancelled)$/ };
+  function keptQuery(search) {
+    const params = new URLSearchParams(search === undefined ? window.location.search : search);
+    const out = new URLSearchParams();
+    for (const [key, pattern] of Object.entries(KEPT)) {
+      const value = params.get(key);
+      if (value && pattern.test(value)) out.set(key, value);
+    }
+    const text = out.toString();
+    return text ? "?" + text : "";
+  }
+
+  /* The login page's address that comes back to this page, with its range. */
+  function loginUrl(areaPath, expired) {
+    const params = new URLSearchParams(keptQuery().slice(1));
+    const out = new URLSearchParams({ next: root.dataset.page || "" });
+    for (const [k, v] of params) out.set(k, v);
+    if (expired) out.set("expired", "1");
+    return BASE + areaPath + "/login?" + out.toString();
+  }
+
+  /* A lost session, said plainly where the page shows its messages, with a way back that keeps the
+     range: the page does not jump away while someone is looking at it. */
+  function showSessionLost(areaPath) {
+    const el = $("message");
+    if (!el) {
+      window.location.assign(loginUrl(areaPath, true));
+      return;
+    }
+    el.replaceChildren(h("strong", { text: "ログインが切れました。" }), " 続けるには、もう一度ログインしてください。 ",
+      h("a", { href: loginUrl(areaPath, true), id: "relogin-link", text: "ログインする" }));
+    el.className = "message error";
+    el.hidden = false;
+    el.scrollIntoView({ block: "nearest" });
+  }
+
+  /* A message right under the control that was used (a button in a panel far down the page), so
+     the answer is seen where the person is looking. One per container, replaced on the next use. */
+  function showNear(anchor, text, kind) {
+    const host = anchor.closest(".actions, .form-actions, .cell-actions, td, form, .panel") || anchor.parentElement;
+    let el = host.nextElementSibling;
+    if (!el || !el.classList.contains("inline-message")) {
+      el = h("p", { class: "inline-message", role: kind === "ok" ? "status" : "alert" });
+      host.after(el);
+    }
+    el.textContent = text;
+    el.className = "inline-message message " + (kind || "error");
+    el.hidden = false;
+    el.scrollIntoView({ block: "nearest", behavior: "instant" });
+    return el;
+  }
+
+  function clearNear(anchor) {
+    const host = anchor.closest(".actions, .form-actions, .cell-actions, td, form, .panel") || anchor.parentElement;
+    const el = host && host.nextElementSibling;
+    if (el && el.classList.contains("inline-message")) el.remove();
+  }
+
   /* Labels every cell of a table body with its column header, for the one-card-per-row phone layout. */
   function labelCells(table) {
     const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
@@ -207,6 +274,7 @@
     const next = pages.includes(wanted) ? wanted : defaultPage;
     const form = $("login-form");
     const button = $("login-button");
+    if (params.get("expired") === "1") showMessage(MESSAGES.unauthenticated, "info");
     $("login-id").focus();
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -225,7 +293,11 @@
           showMessage("このログインIDでは" + areaName + "にログインできません。");
           return;
         }
-        goto(areaPath + "/" + next);
+        if (result.must_change_password) {
+          goto(areaPath + "/password?next=" + encodeURIComponent(next));
+          return;
+        }
+        goto(areaPath + "/" + next + keptQuery());
       } catch (err) {
         // The server's own words for a refused login (wrong password, or access withdrawn).
         showMessage(err instanceof ApiError && err.code === "unauthenticated" && err.message ? err.message
@@ -242,12 +314,17 @@
   }
 
   /* What every page behind a login does with an error: a lost session goes back to the login page. */
-  function handleError(err, areaPath, overrides) {
+  function handleError(err, areaPath, overrides, anchor) {
     if (err instanceof ApiError && err.status === 401) {
-      goto(areaPath + "/login?next=" + encodeURIComponent(root.dataset.page || ""));
+      showSessionLost(areaPath);
       return;
     }
-    showMessage(messageFor(err, overrides));
+    if (err instanceof ApiError && err.code === "password_change_required") {
+      goto(areaPath + "/password?next=" + encodeURIComponent(root.dataset.page || ""));
+      return;
+    }
+    if (anchor) showNear(anchor, messageFor(err, overrides));
+    else showMessage(messageFor(err, overrides));
   }
 
   function wireLogout(areaPath) {
@@ -272,6 +349,6 @@
   window.OP = {
     BASE, MESSAGES, ApiError, api, messageFor, h, $, setText, showMessage, clearMessage, points, formatTime,
     formatDate, nowMinuteJst, todayJst, addDays, goto, labelCells, cookie, download, initLogin, handleError,
-    wireLogout, safeUrl,
+    wireLogout, safeUrl, keptQuery, loginUrl, showSessionLost, showNear, clearNear, jstParts,
   };
 })();

@@ -1,11 +1,12 @@
-/* Merchant console: 取引履歴 / 取引情報 / 振込履歴 / お問い合わせ, and its login page. */
+/* 地域ポイントコンソール (the merchant console): 取引履歴 / 取引情報 / レジ画面 / 振込履歴 / お問い合わせ,
+   and its login page. History pages and the till update themselves from the live feed. */
 "use strict";
 
 (function () {
   const OP = window.OP;
   const { h, $, api, setText, showMessage, clearMessage, points, formatTime } = OP;
   const AREA = "/console";
-  const PAGES = ["history", "transactions", "payouts", "contact"];
+  const PAGES = ["history", "transactions", "register", "payouts", "contact"];
   const PAGE_SIZE = 20;
   const MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
   const page = document.documentElement.dataset.page;
@@ -25,14 +26,127 @@
     return shop;
   }
 
+  // -- the live feed ----------------------------------------------------------------------------
+  /* Polls GET /v1/merchant/live while the page is visible. The first answer is today's backlog
+     (handed to onStart); later ones are new events (onItems). A failed poll (no network, a 5xx)
+     reports "offline" and the next poll recovers by itself; a lost session stops it. */
+  const POLL_MS = 3000;
+  function liveFeed(handlers) {
+    let cursor = null;
+    let timer = null;
+    let started = false;
+    let stopped = false;
+    let busy = false;
+
+    function schedule(ms) {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (!stopped && document.visibilityState === "visible") timer = setTimeout(tick, ms);
+    }
+
+    async function tick() {
+      timer = null;
+      if (busy || stopped) return;
+      busy = true;
+      try {
+        const items = [];
+        let body;
+        do { // a backlog comes 50 at a time
+          body = await api("GET", "/v1/merchant/live" + (cursor ? "?after=" + encodeURIComponent(cursor) : ""));
+          cursor = body.cursor;
+          items.push(...body.items);
+        } while (body.items.length === 50);
+        if (handlers.onStatus) handlers.onStatus("online", body.server_time);
+        if (!started) {
+          started = true;
+          if (handlers.onStart) await handlers.onStart(items);
+        } else if (items.length) {
+          await handlers.onItems(items);
+        }
+      } catch (err) {
+        if (err instanceof OP.ApiError && err.status === 401) {
+          stopped = true;
+          if (handlers.onStatus) handlers.onStatus("expired");
+          OP.showSessionLost(AREA);
+          return;
+        }
+        if (handlers.onStatus) handlers.onStatus(err.code === "network_error" || err.status >= 500 ? "offline" : "error");
+      } finally {
+        busy = false;
+        schedule(POLL_MS);
+      }
+    }
+
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") schedule(0);
+      else if (timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
+    });
+    schedule(0);
+    return { pollNow: () => schedule(0) };
+  }
+
+  function clock(iso) {
+    const t = iso ? new Date(iso) : new Date();
+    return OP.jstParts(t).second.slice(11, 19);
+  }
+
+  function liveStatusLine(state, serverTime) {
+    const line = $("live-status");
+    if (!line) return;
+    line.dataset.state = state;
+    if (state === "online") {
+      setText("live-state", "自動更新中");
+      setText("last-updated", clock(serverTime));
+    } else if (state === "offline") {
+      setText("live-state", "通信が切れています(自動で再接続します)");
+    } else if (state === "expired") {
+      setText("live-state", "自動更新は止まっています");
+    }
+  }
+
   // -- the from/to range (JST, to the minute), kept in the page's query string ---------------------
   function initialRange() {
     const params = new URLSearchParams(window.location.search);
     const from = params.get("from");
     const to = params.get("to");
-    if (MINUTE.test(from || "") && MINUTE.test(to || "")) return { from, to };
+    const status = /^(completed|cancelled)$/.test(params.get("status") || "") ? params.get("status") : "";
+    if (MINUTE.test(from || "") && MINUTE.test(to || "") && from <= to) return { from, to, status };
     const today = OP.todayJst();
+    return { from: today + "T00:00", to: today + "T23:59", status };
+  }
+
+  function lastDayOfMonth(isoDate) {
+    const d = new Date(isoDate.slice(0, 7) + "-01T00:00:00Z");
+    d.setUTCMonth(d.getUTCMonth() + 1);
+    d.setUTCDate(0);
+    return d.toISOString().slice(0, 10);
+  }
+
+  /* 今日 / 昨日 / 今月 / 今期 (the settlement period: the 1st to the 15th, or the 16th to the month's end). */
+  function presetRange(name) {
+    const today = OP.todayJst();
+    const month = today.slice(0, 8);
+    if (name === "yesterday") {
+      const y = OP.addDays(today, -1);
+      return { from: y + "T00:00", to: y + "T23:59" };
+    }
+    if (name === "month") return { from: month + "01T00:00", to: lastDayOfMonth(today) + "T23:59" };
+    if (name === "period") {
+      return Number(today.slice(8, 10)) <= 15
+        ? { from: month + "01T00:00", to: month + "15T23:59" }
+        : { from: month + "16T00:00", to: lastDayOfMonth(today) + "T23:59" };
+    }
     return { from: today + "T00:00", to: today + "T23:59" };
+  }
+
+  function markPreset(range) {
+    for (const button of document.querySelectorAll(".preset")) {
+      const r = presetRange(button.dataset.preset);
+      button.setAttribute("aria-pressed", String(r.from === range.from && r.to === range.to));
+    }
   }
 
   function readRange() {
@@ -46,7 +160,7 @@
       showMessage("終了日時は開始日時より後にしてください。");
       return null;
     }
-    return { from, to };
+    return { from, to, status: $("status-filter") ? $("status-filter").value : "" };
   }
 
   function rangeLabel(range) {
@@ -57,38 +171,67 @@
     return "from=" + encodeURIComponent(range.from) + "&to=" + encodeURIComponent(range.to);
   }
 
-  /* A paged table of payments: cursors are kept so 前へ returns to the exact earlier page. */
+  /* A paged table of payments: cursors are kept so 前へ returns to the exact earlier page.
+     show() is a new question (the old numbers are cleared while it loads); refresh() is the live
+     update of the same question (numbers change in place, new rows are marked). */
   function pagedTable(renderRow, onPage) {
     const tbody = $("tx-table").tBodies[0];
     let range = null;
     let cursors = [null];
     let index = 0;
-    let loading = false;
+    let loading = 0; // the newest question asked: an older answer arriving late is dropped
+    let searching = false;
 
-    async function load() {
-      if (loading) return;
-      loading = true;
-      $("range-submit").disabled = true;
+    function filterQuery() {
+      return rangeQuery(range) + (range.status ? "&status=" + range.status : "");
+    }
+
+    function setLoading(on) {
+      $("table-panel").setAttribute("aria-busy", String(on));
+      $("table-panel").classList.toggle("loading", on);
+      if (on) setText("page-info", "読み込み中…");
+    }
+
+    async function load(fresh) {
+      if (fresh && loading) return; // a live refresh never overtakes a question being answered
+      const mine = Date.now() + Math.random();
+      loading = mine;
+      if (!fresh) setLoading(true);
       try {
         const cursor = cursors[index];
-        const body = await api("GET", "/v1/merchant/transactions?" + rangeQuery(range) + "&limit=" + PAGE_SIZE +
+        const body = await api("GET", "/v1/merchant/transactions?" + filterQuery() + "&limit=" + PAGE_SIZE +
           (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+        if (loading !== mine) return;
+        if (searching) { // a search began meanwhile: its row stays
+          if (onPage) onPage(body, index);
+          return;
+        }
+        const before = new Set(Array.from(tbody.rows, (r) => r.dataset.paymentId));
         tbody.replaceChildren(...body.items.map(renderRow));
+        if (fresh) {
+          for (const row of tbody.rows) if (!before.has(row.dataset.paymentId)) row.classList.add("new-row");
+        }
         OP.labelCells($("tx-table"));
+        $("empty").textContent = range.status ? "この条件の取引はありません。" : "この期間の取引はありません。";
         $("empty").hidden = body.items.length > 0 || index > 0;
         if (body.next_cursor) cursors[index + 1] = body.next_cursor;
         else cursors = cursors.slice(0, index + 1);
         $("prev-page").disabled = index === 0;
         $("next-page").disabled = !body.next_cursor;
-        const total = body.completed_count + body.cancelled_count;
+        const total = range.status === "completed" ? body.completed_count
+          : range.status === "cancelled" ? body.cancelled_count : body.completed_count + body.cancelled_count;
         const first = index * PAGE_SIZE + (body.items.length ? 1 : 0);
         setText("page-info", total ? `${total}件中 ${first}〜${index * PAGE_SIZE + body.items.length}件` : "");
         if (onPage) onPage(body, index);
       } catch (err) {
+        if (loading !== mine) return;
         fail(err);
+        setText("page-info", "");
       } finally {
-        loading = false;
-        $("range-submit").disabled = false;
+        if (loading === mine) {
+          loading = 0;
+          setLoading(false);
+        }
       }
     }
 
@@ -109,7 +252,7 @@
       const rows = [];
       let cursor = null;
       do {
-        const body = await api("GET", "/v1/merchant/transactions?" + rangeQuery(range) + "&limit=200" +
+        const body = await api("GET", "/v1/merchant/transactions?" + filterQuery() + "&limit=200" +
           (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
         rows.push(...body.items);
         cursor = body.next_cursor;
@@ -119,17 +262,43 @@
       return { rows: rows.length, truncated: Boolean(cursor) };
     }
 
+    function showOne(payment) {
+      searching = true;
+      tbody.replaceChildren(renderRow(payment));
+      OP.labelCells($("tx-table"));
+      $("empty").hidden = true;
+      $("prev-page").disabled = true;
+      $("next-page").disabled = true;
+      setText("page-info", `決済ID ${payment.payment_id} の取引`);
+      $("lookup-clear").hidden = false;
+    }
+
     return {
       loadAll,
-      reload: load,
+      reload: () => load(false),
+      /* The live update: the first page is re-read in place; on a later page only the totals move. */
+      refresh() {
+        if (index === 0 && !searching) return load(true).then(() => 0);
+        return api("GET", "/v1/merchant/transactions?" + filterQuery() + "&limit=1").then((body) => {
+          if (onPage) onPage(body, -1);
+          return 1;
+        });
+      },
       show(newRange) {
         range = newRange;
         cursors = [null];
         index = 0;
-        return load();
+        searching = false;
+        $("lookup-clear").hidden = true;
+        if (onPage) onPage(null, 0);
+        return load(false);
       },
+      showOne,
       get range() {
         return range;
+      },
+      get searching() {
+        return searching;
       },
       tbody,
     };
@@ -139,36 +308,104 @@
     const start = initialRange();
     $("range-from").value = start.from;
     $("range-to").value = start.to;
+    $("status-filter").value = start.status;
+    markPreset(start);
+
+    function apply(range) {
+      clearMessage();
+      const url = new URL(window.location.href);
+      url.searchParams.set("from", range.from);
+      url.searchParams.set("to", range.to);
+      if (range.status) url.searchParams.set("status", range.status);
+      else url.searchParams.delete("status");
+      window.history.replaceState(null, "", url.pathname + url.search);
+      markPreset(range);
+      if (onRange) onRange(range);
+      table.show(range);
+    }
+
     $("range-form").addEventListener("submit", (event) => {
       event.preventDefault();
       clearMessage();
       const range = readRange();
-      if (!range) return;
-      const url = new URL(window.location.href);
-      url.searchParams.set("from", range.from);
-      url.searchParams.set("to", range.to);
-      window.history.replaceState(null, "", url.pathname + url.search);
-      if (onRange) onRange(range);
-      table.show(range);
+      if (range) apply(range);
+    });
+    for (const button of document.querySelectorAll(".preset")) {
+      button.addEventListener("click", () => {
+        const r = presetRange(button.dataset.preset);
+        $("range-from").value = r.from;
+        $("range-to").value = r.to;
+        apply({ ...r, status: $("status-filter").value });
+      });
+    }
+    $("status-filter").addEventListener("change", () => {
+      const range = readRange();
+      if (range) apply(range);
+    });
+    $("lookup-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearMessage();
+      const id = $("lookup-id").value.replace(/[\s-]/g, "").toUpperCase();
+      if (!id) {
+        showMessage("決済IDを入力してください。");
+        return;
+      }
+      try {
+        table.showOne(await api("GET", "/v1/merchant/payments/" + encodeURIComponent(id)));
+      } catch (err) {
+        fail(err, { not_found: "その決済IDの取引は見つかりませんでした。" });
+      }
+    });
+    $("lookup-clear").addEventListener("click", () => {
+      $("lookup-id").value = "";
+      table.show(table.range);
     });
     if (onRange) onRange(start);
     table.show(start);
+  }
+
+  /* Live updates of a history-like page: counts, totals and rows within seconds of a payment. */
+  function wireLive(table, onNews) {
+    let seen = 0;
+    liveFeed({
+      onStatus: liveStatusLine,
+      onItems: async (items) => {
+        seen += items.length;
+        const payments = items.filter((i) => i.kind === "payment").length;
+        const cancels = items.length - payments;
+        const parts = [];
+        if (payments) parts.push(`新しいお支払い ${payments}件`);
+        if (cancels) parts.push(`取消 ${cancels}件`);
+        const later = await table.refresh();
+        if (onNews) await onNews(items);
+        setText("live-note", "・" + parts.join("・") + "(" + clock(items[items.length - 1].at) + ")" +
+          (later || table.searching ? " 1ページ目に表示されます" : ""));
+      },
+    });
+    return () => seen;
   }
 
   function statusBadge(p) {
     return h("span", { class: "status " + p.status, text: p.status_label || (p.status === "cancelled" ? "取消" : "完了") });
   }
 
+  /* The time cell: the year is dropped on phones so the row fits one line. */
+  function timeCell(iso) {
+    const text = formatTime(iso);
+    if (!text) return h("td", { class: "time" });
+    return h("td", { class: "time" }, h("span", { class: "t-year", text: text.slice(0, 5) }), text.slice(5));
+  }
+
   // -- 取引履歴 ----------------------------------------------------------------------------------
   function historyRow(p) {
-    return h("tr", { class: p.status },
-      h("td", { class: "time", text: formatTime(p.completed_at) }),
+    return h("tr", { class: p.status, dataset: { paymentId: p.payment_id } },
+      timeCell(p.completed_at),
       h("td", { class: "mono", text: p.payment_id }),
-      h("td", { text: p.name_ja }),
-      h("td", { class: "mono", text: p.consumer_id }),
+      h("td", { class: "col-shop", text: p.name_ja }),
+      h("td", { class: "mono col-consumer", text: p.consumer_id }),
       h("td", { class: "num", text: points(p.amount) }),
       h("td", {}, statusBadge(p)),
-      h("td", { class: "time", text: formatTime(p.cancelled_at) }));
+      h("td", { class: "time col-cancelled", text: formatTime(p.cancelled_at) }));
   }
 
   const SVG = "http://www.w3.org/2000/svg";
@@ -197,6 +434,11 @@
   function drawChart(days) {
     chartDays = days;
     const box = $("chart");
+    box.removeAttribute("aria-busy");
+    if (!days.some((d) => d.completed_points > 0 || d.cancelled_points > 0)) {
+      box.replaceChildren(h("p", { class: "empty", text: "この期間の売上はありません。" }));
+      return;
+    }
     const width = Math.max(280, Math.round(box.clientWidth || 800));
     const height = width < 560 ? 200 : 240;
     const left = 60;
@@ -251,7 +493,11 @@
     drawChart(chartDays);
   });
 
-  async function loadChart(range) {
+  async function loadChart(range, quiet) {
+    if (!quiet) {
+      $("chart").setAttribute("aria-busy", "true");
+      $("chart").replaceChildren(h("p", { class: "loading-note", text: "読み込み中…" }));
+    }
     try {
       const body = await api("GET", "/v1/merchant/sales/daily?" + rangeQuery(range));
       drawChart(body.days);
@@ -265,14 +511,21 @@
     setText("print-meta", [name, extra, "印刷日時 " + formatTime(new Date().toISOString())].filter(Boolean).join(" ・ "));
   }
 
+  let rangeCount = null;
   function initHistory() {
     const table = pagedTable(historyRow, (body) => {
-      setText("completed-count", points(body.completed_count));
-      setText("completed-points", points(body.completed_points));
-      setText("cancelled-count", points(body.cancelled_count));
-      setText("cancelled-points", points(body.cancelled_points));
+      const stats = $("stats");
+      stats.setAttribute("aria-busy", String(!body));
+      stats.classList.toggle("loading", !body);
+      const value = (n) => (body ? points(n) : "…"); // never the old range's numbers under the new range
+      setText("completed-count", value(body && body.completed_count));
+      setText("completed-points", value(body && body.completed_points));
+      setText("cancelled-count", value(body && body.cancelled_count));
+      setText("cancelled-points", value(body && body.cancelled_points));
+      rangeCount = body ? body.completed_count + body.cancelled_count : null;
     });
     initRangeForm(table, loadChart);
+    wireLive(table, () => loadChart(table.range, true));
     $("print-button").addEventListener("click", async () => {
       clearMessage();
       const button = $("print-button");
@@ -293,9 +546,18 @@
       clearMessage();
       const range = readRange();
       if (!range) return;
+      const nothing = "この期間には書き出す取引がありません。期間を変えてからもう一度お試しください。";
+      if (rangeCount === 0 && table.range && range.from === table.range.from && range.to === table.range.to) {
+        showMessage(nothing, "info");
+        return;
+      }
       exportButton.disabled = true;
       try {
-        const result = await api("POST", "/v1/merchant/exports", { body: range });
+        const result = await api("POST", "/v1/merchant/exports", { body: { from: range.from, to: range.to } });
+        if (result.rows === 0) {
+          showMessage(nothing, "info");
+          return;
+        }
         const url = OP.safeUrl(result.url);
         if (!url) throw new OP.ApiError(500, "internal_error", OP.MESSAGES.internal_error);
         OP.download(url, result.filename);
@@ -311,12 +573,12 @@
   // -- 取引情報 ----------------------------------------------------------------------------------
   function usageRow(p) {
     const row = h("tr", { class: p.status, tabindex: "-1", dataset: { paymentId: p.payment_id } },
-      h("td", { class: "time", text: formatTime(p.completed_at) }),
+      timeCell(p.completed_at),
       h("td", { class: "mono", text: p.payment_id }),
-      h("td", { class: "mono", text: p.consumer_id }),
+      h("td", { class: "mono col-consumer", text: p.consumer_id }),
       h("td", { class: "num", text: points(p.amount) }),
       h("td", {}, statusBadge(p)),
-      h("td", { class: "time", text: formatTime(p.cancelled_at) }));
+      h("td", { class: "time col-cancelled", text: formatTime(p.cancelled_at) }));
     const actions = h("td", { class: "cell-actions" });
     if (p.status === "completed") {
       actions.append(h("button", {
@@ -380,27 +642,8 @@
   function initTransactions() {
     const table = pagedTable(usageRow);
     $("cancel-dialog").addEventListener("close", onCancelDialogClose);
-    $("lookup-form").addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearMessage();
-      const id = $("lookup-id").value.replace(/[\s-]/g, "").toUpperCase();
-      if (!id) {
-        showMessage("決済IDを入力してください。");
-        return;
-      }
-      try {
-        const p = await api("GET", "/v1/merchant/payments/" + encodeURIComponent(id));
-        table.tbody.replaceChildren(usageRow(p));
-        OP.labelCells($("tx-table"));
-        $("empty").hidden = true;
-        $("prev-page").disabled = true;
-        $("next-page").disabled = true;
-        setText("page-info", `決済ID ${p.payment_id} の取引`);
-      } catch (err) {
-        fail(err, { not_found: "その決済IDの取引は見つかりませんでした。" });
-      }
-    });
     initRangeForm(table);
+    wireLive(table);
   }
 
   // -- 振込履歴 ----------------------------------------------------------------------------------
@@ -418,13 +661,15 @@
       // detail_url is either a presigned link to the CSV, or an API route of ours answering {url}.
       const target = new URL(item.detail_url, window.location.href);
       let url = target.href;
+      let filename = "";
       if (target.origin === window.location.origin && target.pathname.startsWith(OP.BASE + "/v1/")) {
         const body = await api("GET", target.pathname.slice(OP.BASE.length) + target.search);
         url = body && body.url;
+        filename = (body && body.filename) || "";
       }
       const safe = OP.safeUrl(url || "");
       if (!safe) throw new OP.ApiError(500, "internal_error", OP.MESSAGES.internal_error);
-      OP.download(safe, "");
+      OP.download(safe, filename);
     } catch (err) {
       fail(err);
     }
@@ -477,25 +722,176 @@
   async function initContact() {
     try {
       const c = await api("GET", "/v1/merchant/contact");
-      for (const [key, phone] of [["merchant", c.merchant_phone], ["consumer", c.consumer_phone]]) {
+      for (const key of ["merchant", "consumer"]) {
+        const block = c[key] || {};
+        setText(key + "-label", block.name);
         const link = $(key + "-phone");
-        link.textContent = phone || "—";
-        if (phone) link.href = "tel:" + phone.replace(/[^0-9+]/g, "");
-        if (c[key + "_label"]) setText(key + "-label", c[key + "_label"]);
+        link.textContent = block.phone || "—";
+        if (block.phone) link.href = "tel:" + block.phone.replace(/[^0-9+]/g, "");
+        setText(key + "-hours", block.hours);
+        if ($(key + "-address")) setText(key + "-address", block.address);
       }
-      setText("hours", c.hours);
     } catch (err) {
       fail(err);
     }
   }
 
+  // -- レジ画面 ----------------------------------------------------------------------------------
+  /* The till: the newest payment large, a chime for each new one, the last few below. The chime is
+     Web Audio (two short tones), switched on by a tap because browsers only play sound after one. */
+  const RECENT = 8;
+  let audio = null;
+  let chimeOn = false;
+
+  function chime() {
+    if (!chimeOn || !audio) return;
+    const t = audio.currentTime + 0.02;
+    [[1318.5, 0], [1046.5, 0.18]].forEach(([freq, offset]) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.type = "sine";
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, t + offset);
+      gain.gain.exponentialRampToValueAtTime(0.4, t + offset + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + offset + 0.45);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t + offset);
+      osc.stop(t + offset + 0.5);
+    });
+  }
+
+  async function toggleChime() {
+    const button = $("chime-toggle");
+    chimeOn = !chimeOn;
+    if (chimeOn) {
+      try {
+        const Ctx = window.AudioContext || window.webkitAudioContext;
+        if (!audio && Ctx) audio = new Ctx();
+        if (audio && audio.state === "suspended") await audio.resume();
+      } catch (err) {
+        audio = null;
+      }
+      if (!audio) {
+        chimeOn = false;
+        showMessage("この端末では音を鳴らせません。画面の表示でお確かめください。");
+      }
+      chime(); // so the clerk hears it works
+      try {
+        if (navigator.wakeLock) await navigator.wakeLock.request("screen"); // keep the till's screen on
+      } catch (err) {
+        /* not offered: the screen may dim as usual */
+      }
+    }
+    button.setAttribute("aria-pressed", String(chimeOn));
+    button.textContent = chimeOn ? "チャイム: オン" : "チャイム: オフ";
+    $("chime-hint").hidden = chimeOn;
+  }
+
+  function tillState(state, serverTime) {
+    const line = $("till-connection");
+    line.dataset.state = state;
+    if (state === "online") {
+      setText("till-state", "接続中");
+      setText("last-updated", clock(serverTime));
+    } else if (state === "offline") {
+      setText("till-state", "通信が切れています。新しいお支払いを表示できません(自動で再接続します)");
+    } else if (state === "expired") {
+      setText("till-state", "ログインが切れました");
+    } else {
+      setText("till-state", "表示を更新できませんでした(自動でやり直します)");
+    }
+  }
+
+  function initRegister() {
+    const events = []; // today's, oldest first
+    const cancelled = new Set();
+    let latestId = null;
+
+    function last4(id) {
+      return String(id || "").slice(-4);
+    }
+
+    function recentItem(e) {
+      const isCancel = e.kind === "cancellation";
+      return h("li", { class: isCancel ? "cancellation" : cancelled.has(e.payment_id) ? "payment cancelled" : "payment" },
+        h("span", { class: "r-time", text: clock(e.at) }),
+        h("span", { class: "r-amount", text: (isCancel ? "取消 −" : "") + points(e.amount) + " ポイント" }),
+        h("span", { class: "r-id" }, "決済ID …", h("span", { class: "payment-id", text: last4(e.payment_id) })));
+    }
+
+    function render(flash) {
+      const payments = events.filter((e) => e.kind === "payment");
+      const latest = payments[payments.length - 1];
+      $("latest-empty").hidden = Boolean(latest);
+      $("latest-body").hidden = !latest;
+      if (latest) {
+        setText("latest-amount", points(latest.amount));
+        setText("latest-time", formatTime(latest.at));
+        setText("latest-id", last4(latest.payment_id));
+        setText("latest-shop", shop ? shop.name_ja : "");
+        $("latest-cancelled").hidden = !cancelled.has(latest.payment_id);
+        $("till-latest").classList.toggle("is-cancelled", cancelled.has(latest.payment_id));
+        if (flash && latest.payment_id !== latestId) {
+          const box = $("till-latest");
+          box.classList.remove("flash");
+          void box.offsetWidth; // restart the animation
+          box.classList.add("flash");
+        }
+        latestId = latest.payment_id;
+      }
+      const recent = events.slice(-RECENT).reverse();
+      $("recent").replaceChildren(...recent.map(recentItem));
+      $("recent-empty").hidden = recent.length > 0;
+    }
+
+    async function totals() {
+      const today = OP.todayJst();
+      try {
+        const body = await api("GET", "/v1/merchant/transactions?from=" + today + "T00:00&to=" + today + "T23:59&limit=1");
+        setText("today-count", points(body.completed_count));
+        setText("today-points", points(body.completed_points));
+      } catch (err) {
+        if (err instanceof OP.ApiError && err.status === 401) OP.showSessionLost(AREA);
+      }
+    }
+
+    function add(items) {
+      for (const e of items) {
+        if (e.kind === "cancellation") cancelled.add(e.payment_id);
+        events.push(e);
+      }
+      if (events.length > 200) events.splice(0, events.length - 200);
+    }
+
+    $("chime-toggle").addEventListener("click", toggleChime);
+    liveFeed({
+      onStatus: tillState,
+      onStart: async (items) => {
+        add(items);
+        await loadMe();
+        render(false);
+        await totals();
+      },
+      onItems: async (items) => {
+        add(items);
+        render(true);
+        if (items.some((e) => e.kind === "payment")) chime();
+        await totals();
+      },
+    });
+  }
+
   // -- start -----------------------------------------------------------------------------------
   function start() {
     if (page === "login") {
-      OP.initLogin(AREA, PAGES, "history", "加盟店管理画面");
+      OP.initLogin(AREA, PAGES, "history", "地域ポイントコンソール");
       return;
     }
     OP.wireLogout(AREA);
+    if (page === "register") {
+      initRegister(); // asks for the shop itself, once its first answer is in
+      return;
+    }
     const me = loadMe();
     if (page === "history") initHistory();
     else if (page === "transactions") initTransactions();

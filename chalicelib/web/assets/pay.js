@@ -14,15 +14,48 @@
   const MAX_POINTS = Number(root.dataset.maxPoints || "100000");
   const TOKEN_KEY = "onagawa.consumerToken";
 
-  const state = { token: sessionStorage.getItem(TOKEN_KEY) || "", balance: null, qr: "", shop: null, attempt: null };
+  const FLOW_KEY = "onagawa.payFlow"; // the shop, the attempt (its Idempotency-Key) and the last result
+  const state = { token: sessionStorage.getItem(TOKEN_KEY) || "", balance: null, qr: "", shop: null, attempt: null,
+    done: null };
+
+  /* The flow survives a reload: what was chosen and the attempt's key (so a retry after a reload
+     still cannot pay twice) and the completed payment (so 支払い完了 comes back). Same tab only. */
+  function saveFlow() {
+    sessionStorage.setItem(FLOW_KEY, JSON.stringify({ qr: state.qr, shop: state.shop, attempt: state.attempt,
+      done: state.done }));
+  }
+
+  function loadFlow() {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(FLOW_KEY) || "null");
+      if (saved && typeof saved === "object") Object.assign(state, {
+        qr: saved.qr || "", shop: saved.shop || null, attempt: saved.attempt || null, done: saved.done || null });
+    } catch (err) {
+      sessionStorage.removeItem(FLOW_KEY);
+    }
+  }
 
   const SCREENS = ["login", "scan", "amount", "confirm", "done", "balance"];
-  function show(name, keepMessage) {
+  const FLOW = ["scan", "amount", "confirm", "done"];
+  let current = null;
+  /* Each step of the pay flow is a history entry, so Back goes one step back inside the flow
+     (confirm -> amount -> scan) instead of leaving it; after 支払い完了, Back starts a new payment. */
+  function show(name, keepMessage, how) {
     if (!keepMessage) clearMessage();
     for (const s of SCREENS) {
       const el = $("screen-" + s);
       if (el) el.hidden = s !== name;
     }
+    if (page === "home" && FLOW.includes(name) && how !== "pop") {
+      const entry = { screen: name };
+      if (how === "replace" || current === null || current === name || name === "done" || name === "scan") {
+        window.history.replaceState(entry, "");
+      } else {
+        window.history.pushState(entry, "");
+      }
+    }
+    current = name;
+    if (name !== "done") stopDoneClock();
     const heading = document.querySelector("#screen-" + name + " h1");
     if (heading) heading.focus();
   }
@@ -40,6 +73,7 @@
 
   function loggedOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(FLOW_KEY);
     state.token = "";
     show("login");
     if (message) showMessage(message);
@@ -84,7 +118,7 @@
         const result = await api("POST", "/v1/dev/token", { body: { consumer_id: consumerId } });
         state.token = result.token;
         sessionStorage.setItem(TOKEN_KEY, result.token);
-        await startScan();
+        await startScan("replace");
       } catch (err) {
         fail(err, { not_found: "この環境では開発用ログインは使えません。" });
       } finally {
@@ -97,12 +131,14 @@
   let stream = null;
   let timer = null;
 
-  async function startScan() {
+  async function startScan(how) {
     stopCamera();
     state.qr = "";
     state.shop = null;
     state.attempt = null;
-    show("scan", true);
+    state.done = null;
+    saveFlow();
+    show("scan", true, how);
     try {
       await refreshBalance();
     } catch (err) {
@@ -193,6 +229,7 @@
       const shop = await api("GET", "/v1/merchants/lookup?qr=" + encodeURIComponent(code), { token: state.token });
       state.qr = code;
       state.shop = shop;
+      saveFlow();
       setText("amount-shop", shop.name_ja);
       $("amount").value = "";
       show("amount");
@@ -230,11 +267,17 @@
     }
     // A new attempt: its key is kept for every retry until the person leaves this screen.
     state.attempt = { key: newKey(), body: { qr: state.qr, amount } };
+    saveFlow();
+    showConfirm();
+  }
+
+  function showConfirm(how) {
+    const amount = state.attempt.body.amount;
     setText("confirm-shop", state.shop.name_ja);
     setText("confirm-amount", points(amount));
     setText("confirm-after", state.balance === null ? "-" : points(state.balance - amount));
     resetPayButton("支払う");
-    show("confirm");
+    show("confirm", false, how);
   }
 
   let paying = false;
@@ -298,15 +341,74 @@
     }
   }
 
-  function showDone(result) {
+  /* 支払い完了: the amount large, the shop, and what a screenshot cannot copy: a clock that runs and
+     the time since the payment, counting up. */
+  let doneTimer = null;
+  function stopDoneClock() {
+    if (doneTimer) clearInterval(doneTimer);
+    doneTimer = null;
+  }
+
+  function elapsedText(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s >= 3600) return "お支払いから " + Math.floor(s / 3600) + "時間以上たっています";
+    const m = Math.floor(s / 60);
+    return "お支払いから " + (m ? m + "分" : "") + (s % 60) + "秒";
+  }
+
+  function showDone(result, how) {
     state.attempt = null;
+    state.done = result;
+    saveFlow();
     state.balance = result.balance_after;
     setText("done-time", formatTime(result.completed_at));
     setText("done-shop", result.name_ja || (state.shop && state.shop.name_ja));
     setText("done-amount", points(result.amount));
     setText("done-payment-id", result.payment_id);
     setText("done-balance", points(result.balance_after));
-    show("done");
+    const paidAt = Date.parse(result.completed_at);
+    const tick = () => {
+      setText("done-clock", formatTime(new Date().toISOString()).slice(11));
+      setText("done-elapsed", Number.isNaN(paidAt) ? "" : elapsedText(Date.now() - paidAt));
+    };
+    show("done", false, how);
+    tick();
+    doneTimer = setInterval(tick, 250);
+  }
+
+  /* Back and Forward inside the flow. A step whose data is gone (paid, or never chosen) falls back
+     to the first step, so Back never shows a confirm screen for a payment already made. */
+  function onPop(event) {
+    const wanted = (event.state && event.state.screen) || "scan";
+    if (!state.token) return;
+    stopCamera();
+    if (wanted === "done" && state.done) showDone(state.done, "pop");
+    else if (wanted === "confirm" && state.attempt && state.shop) showConfirm("pop");
+    else if (wanted === "amount" && state.shop && !state.done) {
+      setText("amount-shop", state.shop.name_ja);
+      show("amount", false, "pop");
+    } else startScan("replace");
+  }
+
+  function resume() {
+    const wanted = (window.history.state && window.history.state.screen) || "";
+    loadFlow();
+    if (wanted === "done" && state.done) {
+      showDone(state.done, "replace");
+      refreshBalance().catch(() => null);
+      return;
+    }
+    if ((wanted === "confirm" || wanted === "amount") && state.shop && !state.done) {
+      refreshBalance().catch(() => null).then(() => {
+        if (wanted === "confirm" && state.attempt) showConfirm("replace");
+        else {
+          setText("amount-shop", state.shop.name_ja);
+          show("amount", false, "replace");
+        }
+      });
+      return;
+    }
+    startScan("replace");
   }
 
   function initHome() {
@@ -318,16 +420,18 @@
       useCode($("paste-code").value);
     });
     $("amount-form").addEventListener("submit", toConfirm);
-    $("amount-back").addEventListener("click", startScan);
+    $("amount-back").addEventListener("click", () => startScan("replace"));
     $("confirm-back").addEventListener("click", () => {
       state.attempt = null;
-      show("amount");
+      saveFlow();
+      show("amount", false, "replace");
       $("amount").focus();
     });
     $("pay-button").addEventListener("click", pay);
-    $("done-again").addEventListener("click", startScan);
+    $("done-again").addEventListener("click", () => startScan());
     window.addEventListener("pagehide", stopCamera);
-    if (state.token) startScan();
+    window.addEventListener("popstate", onPop);
+    if (state.token) resume();
     else loggedOut();
   }
 
