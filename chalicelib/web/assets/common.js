@@ -320,7 +320,10 @@
       return;
     }
     if (err instanceof ApiError && err.code === "password_change_required") {
-      goto(areaPath + "/password?next=" + encodeURIComponent(root.dataset.page || ""));
+      // the change form itself stays put (its own header calls may answer this too)
+      if (root.dataset.page !== "password") {
+        goto(areaPath + "/password?next=" + encodeURIComponent(root.dataset.page || ""));
+      }
       return;
     }
     if (anchor) showNear(anchor, messageFor(err, overrides));
