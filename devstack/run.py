@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             engine = None
             raise StartupError(f"ポート {engine_port} で AWS エンジンを起動できません / cannot start the local engine "
                                f"on port {engine_port}: {exc}") from None
-        provision(engine.endpoint, TABLE_NAME, BUCKET_NAME)
+        provisioned = provision(engine.endpoint, TABLE_NAME, BUCKET_NAME)
         ensure_app_secret(engine.endpoint, stage_env["SECRETS_NAME"])
 
         state_dir = Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR).resolve()
@@ -411,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
             "DEV_ISSUER_KEY_PATH": str(key_path),
             "CONSUMER_JWKS_PATH": str(jwks_path),
             "PUBLIC_BASE_URL": api_base,
+            # the residents' user pool on the local engine (its ids are made when it is created)
+            **(provisioned.user_pool.environment(engine.endpoint) if provisioned.user_pool else {}),
         }
         # This process sees what the API server sees (the stage's variables, the generated ones, the
         # engine), so code run here by the schedules behaves as it does behind the API.
