@@ -16,6 +16,7 @@ Checks, per SPEC §8:
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -29,6 +30,7 @@ from chalicelib.accounts.sessions import Principal
 from chalicelib.core.errors import ServiceUnavailable, Unauthenticated
 
 CONSUMER_ID_MAX = 64
+MAX_TOKEN_CHARS = 8192
 KEY_SET_LIFESPAN = 6 * 3600.0  # Cognito rotates keys rarely; an unknown kid refreshes sooner
 UNKNOWN_KID_REFRESH = 60.0  # at most one refresh a minute for a kid not in the set
 RETRY_AFTER_FAILURE = 10.0  # after a failed fetch, answer 503 at once for this long
@@ -159,17 +161,31 @@ class ConsumerTokens:
 
     def verify(self, token: str) -> Principal:
         try:
-            header = jwt.get_unverified_header(token)
+            header, unverified = _peek(token)
             if header.get("alg") != "RS256" or not isinstance(header.get("kid"), str):
                 raise Unauthenticated("トークンの形式が正しくありません。")
-            unverified = jwt.decode(token, options={"verify_signature": False})
             verifier = self.issuers.get(str(unverified.get("iss", "")))
             if verifier is None:
                 raise Unauthenticated(INVALID)
-            claims = verifier.verify(token, header["kid"])
+            claims = verifier.verify(token, header["kid"])  # the full check: signature and claims
         except jwt.PyJWTError:
             raise Unauthenticated(INVALID) from None
         sub = claims.get("sub")
         if not isinstance(sub, str) or not 1 <= len(sub) <= CONSUMER_ID_MAX or not sub.isprintable():
             raise Unauthenticated(INVALID)
         return Principal(role="consumer", subject=sub)
+
+
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims, unverified, only to choose the verifier (which then checks everything).
+    Decoded here once, cheaply: PyJWT's own unverified parse costs as much as the whole check."""
+    parts = token.split(".")
+    if len(parts) != 3 or len(token) > MAX_TOKEN_CHARS:
+        raise Unauthenticated("トークンの形式が正しくありません。")
+    try:
+        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
+    except (ValueError, TypeError):
+        raise Unauthenticated("トークンの形式が正しくありません。") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise Unauthenticated("トークンの形式が正しくありません。")
+    return header, claims

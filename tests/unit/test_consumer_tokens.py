@@ -107,6 +107,10 @@ def test_other_algorithms_and_forged_signatures_are_refused(setup: Any) -> None:
         token(ACCESS, kid="k1", key=KEYS["k2"]),  # signed with another key under k1's name
         jwt.encode({**ACCESS, "iss": ISSUER, "sub": "s"}, None, algorithm="none"),
         "not-a-token",
+        "a.b.c",  # not base64 JSON
+        "e30.e30.c2ln",  # {} header: no alg, no kid
+        "W10.e30.c2ln",  # a JSON list as the header
+        token(ACCESS) + "." + "x" * 9000,  # four segments, oversized
     ]
     for bad in forged:
         with pytest.raises(Unauthenticated):
