@@ -23,13 +23,13 @@ TABLE = BUCKET = "onagawa-points-bench"
 def start_stack(clock: Clock | None = None) -> tuple[LocalEngine, bootstrap.Container, Path]:
     engine = LocalEngine().start()
     os.environ.update(engine.client_environment())
-    provision(engine.endpoint, TABLE, BUCKET)
+    pool = provision(engine.endpoint, TABLE, BUCKET).user_pool
     ensure_app_secret(engine.endpoint, "onagawa-points/bench/app-secrets")
-    _, container, keys = _container(clock)
+    _, container, keys = _container(clock, pool.environment(engine.endpoint) if pool else None)
     return engine, container, keys
 
 
-def _container(clock: Clock | None) -> tuple[None, bootstrap.Container, Path]:
+def _container(clock: Clock | None, extra: dict[str, str] | None = None) -> tuple[None, bootstrap.Container, Path]:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     keys = Path(tempfile.mkdtemp(prefix="bench-keys-"))
@@ -39,6 +39,7 @@ def _container(clock: Clock | None) -> tuple[None, bootstrap.Container, Path]:
         "CONSUMER_JWT_ISSUER": "http://127.0.0.1:8000/dev-issuer", "CONSUMER_JWT_AUDIENCE": "onagawa-points",
         "CONSUMER_JWKS_PATH": str(keys / "jwks.json"), "DEV_ISSUER_KEY_PATH": str(keys / "key.pem"),
         "DEV_ISSUER_ENABLED": "1",
+        **(extra or {}),
     }
     dev_issuer.ensure_keys(env["DEV_ISSUER_KEY_PATH"], env["CONSUMER_JWKS_PATH"])
     container = bootstrap.Container(settings=load_settings(env), clock=clock or SystemClock())
@@ -80,9 +81,9 @@ def start_remote_stack(clock: Clock | None = None) -> tuple[Any, bootstrap.Conta
         "AWS_SESSION_TOKEN": DUMMY_CREDENTIALS["aws_session_token"],
     })
     try:
-        provision(endpoint, TABLE, BUCKET)
+        pool = provision(endpoint, TABLE, BUCKET).user_pool
         ensure_app_secret(endpoint, "onagawa-points/bench/app-secrets")
-        _, container, _ = _container(clock)
+        _, container, _ = _container(clock, pool.environment(endpoint) if pool else None)
     except BaseException:
         proc.terminate()
         raise

@@ -2,6 +2,8 @@
 
 1. DynamoDB requests per successful payment through the whole app (target: one GetItem of the
    wallet and one TransactWriteItems, nothing else).
+   The consumer signs in to the local engine's Cognito user pool, as on a deployed stage; the token
+   check's cost with a warm key cache is printed against PyJWT's bare RS256 decode.
 2. Payments per second through the whole app (chalice.test.Client: routing, RS256 token check,
    JSON parsing, the service, the response) against the single-threaded moto server, as a ratio
    to the floor: the same GetItem + TransactWriteItems issued directly with boto3, in the same run,
@@ -39,9 +41,10 @@ def main() -> None:
     engine, c, _ = start_stack()
     try:
         merchant = drive.register(c, name_ja="ベンチ商店", name_en="BENCH SHOP", bank=BANK).merchant
-        for who in ("APP", "FLOOR"):
-            drive.grant(c, f"BENCH-{who}", 1_000_000, today_plus(365))
-        token = dev_token(c)
+        token, resident = cognito_token(c)  # a resident of the local engine's user pool, as deployed
+        drive.grant(c, resident, 1_000_000, today_plus(365))
+        drive.grant(c, "BENCH-FLOOR", 1_000_000, today_plus(365))
+        token_check_cost(c, token)
         counter = RequestCounter(store_client())
         floor_client = raw_client()
         client = Client(app, stage_name="local")
@@ -91,14 +94,47 @@ def main() -> None:
         engine.stop()
 
 
-def dev_token(c: object) -> str:
-    from chalicelib.accounts import dev_issuer
+def cognito_token(c: object) -> tuple[str, str]:
+    """An access token of the pool (sign-up, confirmation, sign-in through the API's own adapter)."""
+    import jwt
+
+    from chalicelib.bootstrap import Container
+
+    assert isinstance(c, Container) and c.settings.cognito_enabled
+    c.residents.sign_up("bench@example.jp", "bench-password-1")
+    c.residents.confirm("bench@example.jp", "000000")
+    access = c.residents.sign_in("bench@example.jp", "bench-password-1").access_token
+    return access, str(jwt.decode(access, options={"verify_signature": False})["sub"])
+
+
+def token_check_cost(c: object, token: str, n: int = 2000) -> None:
+    """The consumer token check with a warm key cache, against its floor: PyJWT's RS256 decode with
+    the key already in hand (what any verifier must do)."""
+    import jwt
+
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
-    s = c.settings
-    return dev_issuer.issue_token(s.dev_issuer_key_path, consumer_id="BENCH-APP", issuer=s.consumer_jwt_issuer,
-                                  audience=s.consumer_jwt_audience, now=c.clock.now(), ttl_seconds=7200)
+    tokens = c.consumer_tokens
+    tokens.verify(token)  # warm: the key set fetched once
+    header = jwt.get_unverified_header(token)
+    issuer = next(iter(tokens.issuers.values()))
+    key = issuer.keys.key(header["kid"])  # type: ignore[union-attr]
+    app_times, floor_times = [], []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(n // 5):
+            tokens.verify(token)
+        app_times.append((time.perf_counter() - started) / (n // 5))
+        started = time.perf_counter()
+        for _ in range(n // 5):
+            jwt.decode(token, key=key, algorithms=["RS256"], options={"verify_aud": False})
+        floor_times.append((time.perf_counter() - started) / (n // 5))
+    app_us, floor_us = median(app_times) * 1e6, median(floor_times) * 1e6
+    emit("token_check_microseconds", app_us)
+    emit("token_check_floor_microseconds", floor_us)
+    emit("token_check_ratio_vs_floor", app_us / floor_us)
+    emit("key_set_fetches", getattr(issuer.keys, "fetches", 0))
 
 
 def floor_payment(c: object, ddb: Any, merchant_id: str) -> None:

@@ -19,7 +19,8 @@ from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.store import models as _store_models  # noqa: F401
 
 if TYPE_CHECKING:  # services load on first use: a cold start pays only for what its first route needs
-    from chalicelib.accounts.consumer_jwt import JwksKeys
+    from chalicelib.accounts.cognito import ResidentDirectory
+    from chalicelib.accounts.consumer_jwt import ConsumerTokens
     from chalicelib.accounts.keys import KeyRing
     from chalicelib.accounts.repository import AccountRepository
     from chalicelib.accounts.service import AccountService, LoginService, SessionService
@@ -110,14 +111,28 @@ class Container:
         return DynamoSettlementRepository()
 
     @cached_property
-    def jwks(self) -> JwksKeys:
-        from chalicelib.accounts.consumer_jwt import JwksKeys
+    def consumer_tokens(self) -> ConsumerTokens:
+        """The consumer token verifier: the stage's Cognito pool, plus the development issuer on the
+        local stage when it is enabled (tests and ``POST /v1/dev/token``)."""
+        from chalicelib.accounts.consumer_jwt import CognitoIssuer, ConsumerTokens, DevIssuer, FileKeys, RemoteKeys
 
         s = self.settings
-        path = s.consumer_jwks_path
-        if s.dev_issuer_enabled and not path:
-            path = dev_issuer_paths(s)[1]
-        return JwksKeys(path=path, url=s.consumer_jwks_url)
+        issuers: list[CognitoIssuer | DevIssuer] = []
+        if s.cognito_enabled:
+            issuers.append(CognitoIssuer(issuer=s.cognito_issuer, client_id=s.cognito_client_id,
+                                         keys=RemoteKeys(s.cognito_key_set_url)))
+        if s.dev_issuer_enabled:
+            path = s.consumer_jwks_path or dev_issuer_paths(s)[1]
+            issuers.append(DevIssuer(issuer=s.consumer_jwt_issuer, audience=s.consumer_jwt_audience,
+                                     keys=FileKeys(path)))
+        return ConsumerTokens(issuers)
+
+    @cached_property
+    def residents(self) -> ResidentDirectory:
+        from chalicelib.accounts.cognito import ResidentDirectory
+
+        s = self.settings
+        return ResidentDirectory(region=s.cognito_region, client_id=s.cognito_client_id)
 
     # -- services -------------------------------------------------------------------------------
     @cached_property

@@ -9,6 +9,7 @@ need a setting. A missing or malformed required setting raises :class:`Configura
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
@@ -35,9 +36,12 @@ class Settings(msgspec.Struct, frozen=True):
     settlement_grace_minutes: int
     transfer_date_direction: Literal["previous", "next"]
     settlement_start_period: str
-    consumer_jwt_issuer: str
+    cognito_region: str  # the consumers' user pool (SPEC §8): tokens, sign-up and sign-in
+    cognito_user_pool_id: str
+    cognito_client_id: str
+    cognito_jwks_url: str  # the pool's key set; default <issuer>/.well-known/jwks.json
+    consumer_jwt_issuer: str  # the development issuer (local stage only, with DEV_ISSUER_ENABLED)
     consumer_jwt_audience: str
-    consumer_jwks_url: str
     consumer_jwks_path: str
     dev_issuer_enabled: bool
     dev_issuer_key_path: str
@@ -62,6 +66,22 @@ class Settings(msgspec.Struct, frozen=True):
     def is_local(self) -> bool:
         return self.stage == "local"
 
+    @property
+    def cognito_enabled(self) -> bool:
+        return bool(self.cognito_user_pool_id and self.cognito_client_id)
+
+    @property
+    def cognito_issuer(self) -> str:
+        """The ``iss`` of the pool's tokens (also on the local engine, which serves the key set at its own
+        address: hence the separate ``cognito_jwks_url``)."""
+        if not self.cognito_enabled:
+            return ""
+        return f"https://cognito-idp.{self.cognito_region}.amazonaws.com/{self.cognito_user_pool_id}"
+
+    @property
+    def cognito_key_set_url(self) -> str:
+        return self.cognito_jwks_url or (self.cognito_issuer + "/.well-known/jwks.json" if self.cognito_issuer else "")
+
 
 def _req(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
@@ -80,6 +100,13 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 0, high: in
         raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigurationError(f"environment variable {name} must be in [{low}, {high}], got {value}")
+    return value
+
+
+def _pool_id(value: str) -> str:
+    """A Cognito user pool id (``<region>_<id>``), or empty (no pool on this stage)."""
+    if value and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+", value):
+        raise ConfigurationError(f"environment variable COGNITO_USER_POOL_ID does not look like a pool id: {value!r}")
     return value
 
 
@@ -114,8 +141,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if raw_direction not in ("previous", "next"):
         raise ConfigurationError("environment variable TRANSFER_DATE_DIRECTION must be 'previous' or 'next'")
     direction: Literal["previous", "next"] = "next" if raw_direction == "next" else "previous"
+    stage = env.get("STAGE", "dev").strip() or "dev"
+    # the development issuer exists only on the local stage, whatever a deployed stage's variables say
+    dev_issuer = env.get("DEV_ISSUER_ENABLED", "").strip() == "1" and stage == "local"
     return Settings(
-        stage=env.get("STAGE", "dev").strip() or "dev",
+        stage=stage,
         table_name=_req(env, "TABLE_NAME"),
         bucket_name=_req(env, "BUCKET_NAME"),
         secrets_name=_req(env, "SECRETS_NAME"),
@@ -129,11 +159,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         settlement_grace_minutes=_int(env, "SETTLEMENT_GRACE_MINUTES", 5, 1, 24 * 60),
         transfer_date_direction=direction,
         settlement_start_period=_period(env.get("SETTLEMENT_START_PERIOD", "").strip() or "2026-01-1"),
-        consumer_jwt_issuer=_req(env, "CONSUMER_JWT_ISSUER"),
-        consumer_jwt_audience=_req(env, "CONSUMER_JWT_AUDIENCE"),
-        consumer_jwks_url=env.get("CONSUMER_JWKS_URL", "").strip(),
+        cognito_region=(env.get("COGNITO_REGION", "").strip() or env.get("AWS_REGION", "").strip()
+                        or env.get("AWS_DEFAULT_REGION", "").strip() or "ap-northeast-1"),
+        cognito_user_pool_id=_pool_id(env.get("COGNITO_USER_POOL_ID", "").strip()),
+        cognito_client_id=env.get("COGNITO_CLIENT_ID", "").strip(),
+        cognito_jwks_url=env.get("COGNITO_JWKS_URL", "").strip(),
+        consumer_jwt_issuer=(_req(env, "CONSUMER_JWT_ISSUER") if dev_issuer
+                             else env.get("CONSUMER_JWT_ISSUER", "").strip()),
+        consumer_jwt_audience=(_req(env, "CONSUMER_JWT_AUDIENCE") if dev_issuer
+                               else env.get("CONSUMER_JWT_AUDIENCE", "").strip()),
         consumer_jwks_path=env.get("CONSUMER_JWKS_PATH", "").strip(),
-        dev_issuer_enabled=env.get("DEV_ISSUER_ENABLED", "").strip() == "1",
+        dev_issuer_enabled=dev_issuer,
         dev_issuer_key_path=env.get("DEV_ISSUER_KEY_PATH", "").strip(),
         contact_merchant_name=_text(env, "CONTACT_MERCHANT_NAME", CONTACT_DEFAULTS["CONTACT_MERCHANT_NAME"]),
         contact_merchant_hours=_text(env, "CONTACT_MERCHANT_HOURS", CONTACT_DEFAULTS["CONTACT_MERCHANT_HOURS"]),

@@ -102,6 +102,10 @@ class DemoData:
     consumer_id: str = "DEMO-CONSUMER"
     consumer_points: int = 10_000
     grant_id: str = "DEMO-GRANT-1"
+    resident_email: str = "demo-resident@example.jp"  # a resident of the local user pool (sign in on /pay/)
+    resident_password: str = "demo-resident-pass1"
+    resident_points: int = 3_000
+    resident_grant_id: str = "DEMO-RESIDENT-GRANT-1"
 
     @property
     def bank(self) -> dict[str, Any]:
@@ -306,6 +310,33 @@ def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> N
 
 
 # -- banner ----------------------------------------------------------------------------------------
+def seed_resident(container: Container, demo: DemoData = DEMO) -> str | None:
+    """The demo resident in the local user pool, with a grant; its id (the pool's sub). Idempotent."""
+    import datetime as dt
+
+    import jwt
+
+    from chalicelib.core.clock import jst_date
+    from chalicelib.core.errors import Conflict, IdempotencyKeyReused
+    from chalicelib.payments.commands import GrantRequest
+
+    if not container.settings.cognito_enabled:
+        return None
+    residents = container.residents
+    try:
+        residents.sign_up(demo.resident_email, demo.resident_password)
+        residents.confirm(demo.resident_email, "000000")  # the local engine accepts any code
+    except Conflict:
+        pass  # signed up by an earlier start against the same engine
+    access = residents.sign_in(demo.resident_email, demo.resident_password).access_token
+    resident = str(jwt.decode(access, options={"verify_signature": False})["sub"])
+    expires_on = dt.date(jst_date(container.clock.now()).year + 1, 12, 31)
+    with contextlib.suppress(IdempotencyKeyReused):  # granted by an earlier start
+        container.grants.grant(GrantRequest(grant_id=demo.resident_grant_id, consumer_id=resident,
+                                            points=demo.resident_points, expires_on=expires_on))
+    return resident
+
+
 def banner(*, api_base: str, engine_endpoint: str, seed: SeedResult, elapsed_s: float, demo: DemoData = DEMO) -> str:
     token_curl = (f"curl -s -X POST {api_base}/v1/dev/token -H 'Content-Type: application/json' "
                   f"-d '{{\"consumer_id\":\"{demo.consumer_id}\"}}'")
@@ -327,6 +358,8 @@ def banner(*, api_base: str, engine_endpoint: str, seed: SeedResult, elapsed_s: 
         f"{demo.merchant_id})",
         f"    利用者 / consumer    {demo.consumer_id}   {demo.consumer_points:,} pt (有効期限 / expires "
         f"{seed.grant_expires_on})",
+        f"    住民 / resident      {demo.resident_email} / {demo.resident_password}   {demo.resident_points:,} pt "
+        "(/pay/ でログイン / sign in on /pay/)",
         f"    デモ店舗のQR / demo shop QR payload: {seed.merchant_qr_payload}",
         "",
         "  利用者トークンの取得 / get a consumer token:",
@@ -399,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
             engine = None
             raise StartupError(f"ポート {engine_port} で AWS エンジンを起動できません / cannot start the local engine "
                                f"on port {engine_port}: {exc}") from None
-        provision(engine.endpoint, TABLE_NAME, BUCKET_NAME)
+        provisioned = provision(engine.endpoint, TABLE_NAME, BUCKET_NAME)
         ensure_app_secret(engine.endpoint, stage_env["SECRETS_NAME"])
 
         state_dir = Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR).resolve()
@@ -411,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             "DEV_ISSUER_KEY_PATH": str(key_path),
             "CONSUMER_JWKS_PATH": str(jwks_path),
             "PUBLIC_BASE_URL": api_base,
+            # the residents' user pool on the local engine (its ids are made when it is created)
+            **(provisioned.user_pool.environment(engine.endpoint) if provisioned.user_pool else {}),
         }
         # This process sees what the API server sees (the stage's variables, the generated ones, the
         # engine), so code run here by the schedules behaves as it does behind the API.
@@ -418,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         container = Container(settings=load_settings(os.environ))
         bootstrap.override(container)
         seed = seed_demo(container)
+        seed_resident(container)
         from devstack.demo import seed_history
 
         history = seed_history(container, DEMO.merchant_id) if os.environ.get(DEMO_HISTORY_ENV) != "0" else None

@@ -88,6 +88,11 @@ class TooManyAttempts(DomainError):
     default_message = "ログインに5回失敗したため、15分間ログインできません。"
 
 
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+    default_message = "ただいま認証サービスに接続できません。しばらくしてからもう一度お試しください。"
+
+
 class WriteRejected(Exception):
     """A repository's conditional write did not happen (not a domain error: services decide).
 

@@ -20,7 +20,7 @@ from chalicelib.config import Settings
 from chalicelib.core.errors import Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
-    from chalicelib.accounts.consumer_jwt import JwksKeys
+    from chalicelib.accounts.consumer_jwt import ConsumerTokens
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -56,7 +56,7 @@ def session_cookie(headers: Mapping[str, str], settings: Settings) -> str | None
 
 
 def authenticate(headers: Mapping[str, str], method: str, *, settings: Settings, sessions: Sessions,
-                 keys: Callable[[], KeyRing], jwks: Callable[[], JwksKeys]) -> Principal:
+                 keys: Callable[[], KeyRing], consumers: Callable[[], ConsumerTokens]) -> Principal:
     auth = headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
@@ -65,11 +65,7 @@ def authenticate(headers: Mapping[str, str], method: str, *, settings: Settings,
             raise Unauthenticated("Authorization ヘッダーは 'Bearer <token>' の形にしてください。")
         if token.startswith("s1."):
             return sessions.verify(token)
-        from chalicelib.accounts.consumer_jwt import verify_consumer_token  # RS256: consumer routes only
-
-        return verify_consumer_token(
-            token, keys=jwks(), issuer=settings.consumer_jwt_issuer, audience=settings.consumer_jwt_audience
-        )
+        return consumers().verify(token)  # an RS256 JWT of the stage's identity provider
     from_cookie = session_cookie(headers, settings)
     if not from_cookie:
         raise Unauthenticated()

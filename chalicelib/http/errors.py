@@ -29,6 +29,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.IdempotencyInProgress: 409,
     e.Conflict: 409,
     e.TooManyAttempts: 429,
+    e.ServiceUnavailable: 503,
 }
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}

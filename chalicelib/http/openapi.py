@@ -72,6 +72,8 @@ def _error_statuses(route: RouteSpec) -> list[str]:
         statuses.add(415)
     if route.roles:
         statuses.update({401, 403})
+    if "consumer" in route.roles:
+        statuses.add(503)  # the identity provider's key set could not be fetched
     if route.path_params or route.include is not None:
         statuses.add(404)
     for error in route.errors:

@@ -135,7 +135,7 @@ class Routes:
                         lowered = {k.lower(): v for k, v in request.headers.items()}
                         principal = require_role(authenticate(lowered, request.method, settings=c.settings,
                                                               sessions=c.sessions, keys=c.keys,
-                                                              jwks=lambda: c.jwks), *roles)
+                                                              consumers=lambda: c.consumer_tokens), *roles)
                         logger.append_keys(role=principal.role)
                         if principal.must_change_password and not password_pending:
                             raise e.PasswordChangeRequired()

@@ -28,6 +28,7 @@ ASSETS: dict[str, str] = {
     "pay.js": _JS,
     "admin.js": _JS,
     "password.js": _JS,
+    "resident.js": _JS,
     "jsqr.js": _JS,  # jsQR 1.4.0 from the npm registry, unmodified; Apache-2.0 (see jsqr.LICENSE.txt)
     "jsqr.LICENSE.txt": "text/plain; charset=utf-8",
     "style.css": "text/css; charset=utf-8",

@@ -156,8 +156,8 @@ CONSOLE = Area(
 PAY = Area(
     key="pay", path="/pay", product="お支払い", script="pay.js", login_role=None, default="home",
     pages=(
-        PageDef("home", "お支払い", "pay_home.html", scripts=("jsqr.js",)),
-        PageDef("balance", "残高と利用履歴", "pay_balance.html"),
+        PageDef("home", "お支払い", "pay_home.html", scripts=("jsqr.js", "resident.js")),
+        PageDef("balance", "残高と利用履歴", "pay_balance.html", scripts=("resident.js",)),
     ),
 )
 ADMIN = Area(
@@ -328,6 +328,7 @@ def render(request: Request, area_key: str, slug: str | None) -> Response:
     if area.key == "pay":
         settings = bootstrap.container().settings
         data["data-dev-login"] = "1" if settings.is_local and settings.dev_issuer_enabled else "0"
+        data["data-resident-login"] = "1" if settings.cognito_enabled else "0"
         data["data-max-points"] = str(settings.max_payment_points)
     if area.key == "admin":
         extra_style = _letter_style_source()

@@ -99,6 +99,7 @@ def test_assets_are_cacheable_only_at_their_current_version(site: Site) -> None:
     status, _, body = fetch(site.base + "/pay/home")
     urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', body)
     assert {u.split("?")[0] for u in urls} == {"/assets/style.css", "/assets/common.js", "/assets/jsqr.js",
+                                              "/assets/resident.js",
                                               "/assets/pay.js"}
     for url in urls:
         status, headers, _ = fetch(site.base + url)

@@ -209,7 +209,9 @@ def test_balance_page_shows_expiry_breakdown_and_history(site: Site, phone: Page
 
 def test_without_a_token_the_dev_login_is_offered(site: Site, phone: Page) -> None:
     phone.goto(f"{site.base}/pay/")
-    expect(phone.get_by_role("heading", name="ログイン")).to_be_visible()
+    expect(phone.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
+    # the residents' sign-in (the local engine's Cognito), and the development login below it
+    expect(phone.locator("#resident-signin-form").get_by_label("メールアドレス")).to_be_visible()
     expect(phone.get_by_label("利用者ID")).to_be_visible()
     phone.goto(f"{site.base}/pay/balance")
     expect(phone.get_by_role("heading", name="ログインが必要です")).to_be_visible()

@@ -142,7 +142,7 @@ def test_screenshots(site: Site, scene: Scene, browser: Browser, page_errors: Pa
         expect(page.get_by_label("利用者ID")).to_be_visible()
         snap(page, "pay-1-login")
         page.get_by_label("利用者ID").fill(consumer)
-        page.get_by_role("button", name="ログイン").click()
+        page.get_by_role("button", name="開発用トークンでログイン").click()
         expect(page.locator("#scan-balance")).not_to_have_text("-")
         snap(page, "pay-2-scan")
         page.get_by_text("カメラが使えないとき: コードを貼り付ける").click()

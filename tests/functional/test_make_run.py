@@ -338,3 +338,12 @@ def test_make_run_serves_50_clients_at_once_and_every_signal_stops_all_of_it_wit
         text = log.read_text(encoding="utf-8", errors="replace")
         assert "停止します / stopping" in text, text
         assert "Traceback" not in text, text
+
+
+def test_the_demo_resident_signs_in_with_its_points_and_seeding_twice_grants_once(stack: Stack) -> None:
+    first = run.seed_resident(stack.container)
+    second = run.seed_resident(stack.container)
+    assert first is not None and first == second
+    signed = stack.container.residents.sign_in(run.DEMO.resident_email, run.DEMO.resident_password)
+    assert stack.container.consumer_tokens.verify(signed.access_token).subject == first
+    assert stack.container.payments.wallet(first).balance(stack.container.clock.now()) == run.DEMO.resident_points

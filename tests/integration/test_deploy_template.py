@@ -154,6 +154,27 @@ def test_every_function_gets_the_table_and_bucket_names(template: dict[str, Any]
         assert effective.get("BUCKET_NAME") == {"Ref": "ExportsBucket"}, function_id
 
 
+def test_every_function_knows_the_residents_user_pool_and_no_placeholder_issuer(template: dict[str, Any]) -> None:
+    global_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    for function_id, function in _resources_of_type(template, "AWS::Serverless::Function").items():
+        effective = {**global_vars, **function["Properties"].get("Environment", {}).get("Variables", {})}
+        assert effective.get("COGNITO_USER_POOL_ID") == {"Ref": "ConsumerUserPool"}, function_id
+        assert effective.get("COGNITO_CLIENT_ID") == {"Ref": "ConsumerUserPoolClient"}, function_id
+        assert "DEV_ISSUER_ENABLED" not in effective and "CONSUMER_JWT_ISSUER" not in effective, function_id
+    assert "REPLACE_WITH" not in json.dumps(template)
+
+
+def test_the_user_pool_lets_residents_sign_up_with_a_verified_email(template: dict[str, Any]) -> None:
+    pool = _resources_of_type(template, "AWS::Cognito::UserPool")["ConsumerUserPool"]["Properties"]
+    assert pool["UsernameAttributes"] == ["email"] and pool["AutoVerifiedAttributes"] == ["email"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 10
+    client = _resources_of_type(template, "AWS::Cognito::UserPoolClient")["ConsumerUserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False  # a public client: the pages hold no secret
+    assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED" and client["UserPoolId"] == {"Ref": "ConsumerUserPool"}
+
+
 def test_every_function_runs_with_the_hand_written_policy(template: dict[str, Any]) -> None:
     expected = json.loads((REPO_ROOT / ".chalice" / "policy.json").read_text(encoding="utf-8"))
     roles = _resources_of_type(template, "AWS::IAM::Role")

@@ -74,10 +74,11 @@ class Stack:
 def build_stack(engine: LocalEngine, keys_dir: Path, clock: Clock | None = None,
                 extra_env: dict[str, str] | None = None) -> Stack:
     engine.reset()
-    provision(engine.endpoint, TABLE, BUCKET)
+    provisioned = provision(engine.endpoint, TABLE, BUCKET)
     ensure_app_secret(engine.endpoint, SECRETS_NAME)
     clear_secret_cache()
-    env = test_env(keys_dir, extra_env)
+    assert provisioned.user_pool is not None
+    env = test_env(keys_dir, {**provisioned.user_pool.environment(engine.endpoint), **(extra_env or {})})
     dev_issuer.ensure_keys(env["DEV_ISSUER_KEY_PATH"], env["CONSUMER_JWKS_PATH"])
     os.environ.update(engine.client_environment())
     settings = load_settings(env)

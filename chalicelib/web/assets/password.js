@@ -45,7 +45,7 @@
         });
         const body = await response.json().catch(() => ({}));
         if (response.ok) {
-          show("パスワードを変更しました。", "success");
+          show("パスワードを変更しました。", "ok");
           location.assign(base + area + "/" + (next || ""));
           return;
         }

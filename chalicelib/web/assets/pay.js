@@ -78,7 +78,8 @@
     show("login");
     if (message) showMessage(message);
     $("dev-login").hidden = root.dataset.devLogin !== "1";
-    $("no-login").hidden = root.dataset.devLogin === "1";
+    $("resident-login").hidden = root.dataset.residentLogin !== "1";
+    $("no-login").hidden = root.dataset.devLogin === "1" || root.dataset.residentLogin === "1";
   }
 
   function fail(err, overrides) {
