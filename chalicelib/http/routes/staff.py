@@ -10,7 +10,7 @@ from msgspec import Meta
 from chalicelib.accounts.model import ACTIVE, Account
 from chalicelib.accounts.scope import OWNER_ONLY
 from chalicelib.core.clock import jst_iso
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Conflict, InvalidRequest
 from chalicelib.http.routing import Ctx, Routes
 from chalicelib.http.schemas import JstTime
 
@@ -107,6 +107,8 @@ def enable_staff(ctx: Ctx, staff_id: str) -> StaffOut:
 @routes.route("/v1/merchant/staff/{staff_id}/reset-password", "POST", roles=MERCHANT, response=StaffPasswordReset,
               summary="スタッフのパスワード再発行(次のログインで変更、セッションは終了)", staff_roles=OWNER_ONLY)
 def reset_staff_password(ctx: Ctx, staff_id: str) -> StaffPasswordReset:
+    if staff_id == ctx.me.staff_id:
+        raise InvalidRequest("自分のパスワードは「パスワード変更」から変えてください。", param="staff_id")
     account, password = ctx.container.staff.reset_password(ctx.merchant_id, _owner_login(ctx), staff_id)
     ctx.audit("password_reset", f"{account.effective_staff_id} {account.login_id}")
     out = staff_out(account, ctx.me.subject)
