@@ -47,7 +47,8 @@ def list_audit(client: ApiClient, limit: int, merchant_id: str | None) -> None:
 
 
 @audit.command("export", short_help="操作履歴CSVを保存 (save the audit log as CSV)",
-               help="操作履歴(全事業者と商工会)をCSVで保存 (save the whole audit log as CSV). OUT は保存先 (output file)")
+               help="操作履歴(全事業者と商工会)をCSVで保存 (save the whole audit log as CSV). "
+                    "OUT は保存先 (output file)")
 @click.argument("out_path", metavar="OUT")
 @pass_client
 def export_audit(client: ApiClient, out_path: str) -> None:
