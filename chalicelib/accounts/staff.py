@@ -10,6 +10,8 @@ Invariants:
   conditional on the generation and on the account not being disabled).
 - A merchant always keeps an active owner: the last one cannot be disabled (409 ``conflict``).
 - The merchant's first login has no staff record: it is the owner, with staff id ``owner``.
+- An owner always has every shop (it manages staff and reads the whole log); only managers and clerks
+  are given a shop list.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class StaffService:
             merchant_stores: frozenset[str]) -> NewStaff:
         if role not in STAFF_ROLES:
             raise InvalidRequest("role は owner / manager / clerk のいずれかです。", param="role")
+        if role == OWNER and store_ids is not None:
+            # an owner manages staff and reads the whole log: a shop list would mean nothing
+            raise InvalidRequest("オーナーはすべての店舗を担当します。店舗は選ばないでください。", param="store_ids")
         clean = " ".join(name.split())
         if not clean or not clean.isprintable():
             raise InvalidRequest("名前を入力してください。", param="name")

@@ -146,6 +146,8 @@ def test_a_new_member_has_its_own_login_and_must_change_the_password() -> None:
         s.add("admin")
     with pytest.raises(InvalidRequest):
         s.add("clerk", ["M2"])
+    with pytest.raises(InvalidRequest):
+        s.add("owner", ["M1"])  # an owner has every shop
 
 
 def test_disabling_ends_sessions_and_keeps_an_active_owner() -> None:
