@@ -12,7 +12,7 @@ from chalice.app import Chalice, Cron
 
 from chalicelib.http import local_gateway
 from chalicelib.http.edge import install_middleware
-from chalicelib.http.routes import auth, console, merchants, meta, payments, residents, settlement
+from chalicelib.http.routes import audit, auth, console, merchants, meta, payments, residents, settlement, staff
 from chalicelib.web import routes as web
 
 app = Chalice(app_name="onagawa-points")
@@ -21,7 +21,7 @@ install_middleware(app)
 local_gateway.install()
 
 for routes in (auth.routes, residents.routes, merchants.routes, payments.routes, console.routes, settlement.routes,
-               meta.routes):
+               staff.routes, audit.routes, meta.routes):
     app.register_blueprint(routes.blueprint)
 app.register_blueprint(web.routes)
 

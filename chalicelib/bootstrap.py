@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # services load on first use: a cold start pays only for what
     from chalicelib.accounts.keys import KeyRing
     from chalicelib.accounts.repository import AccountRepository
     from chalicelib.accounts.service import AccountService, LoginService, SessionService
+    from chalicelib.accounts.staff import StaffService
+    from chalicelib.audit.repository import AuditRepository
+    from chalicelib.audit.service import AuditService
     from chalicelib.console.export import ExportService
     from chalicelib.console.history import HistoryService
     from chalicelib.console.live import LiveFeed
@@ -90,6 +93,13 @@ class Container:
         return DynamoAccountRepository()
 
     @cached_property
+    def audit_repo(self) -> AuditRepository:
+        from chalicelib.audit.dynamo import DynamoAuditRepository
+
+        self.store_binding  # noqa: B018
+        return DynamoAuditRepository()
+
+    @cached_property
     def merchant_repo(self) -> MerchantRepository:
         from chalicelib.merchants.dynamo import DynamoMerchantRepository
 
@@ -140,6 +150,24 @@ class Container:
         from chalicelib.accounts.service import AccountService
 
         return AccountService(self.account_repo, self.clock, self.login)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        from chalicelib.accounts.staff import StaffService
+
+        return StaffService(self.account_repo, self.clock)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """``audit.record(actor, action, target, ip, merchant_id=...)`` appends to the audit log."""
+        from chalicelib.audit.service import AuditService
+
+        return AuditService(self.audit_repo, self.clock, self.files, self.settings.export_url_ttl_seconds)
+
+    def merchant_store_ids(self, merchant_id: str) -> frozenset[str]:
+        """Every shop of the merchant (the port staff scopes are checked against). Until shops are
+        stored, a merchant has its default shop only, whose id is the merchant id."""
+        return frozenset({merchant_id})
 
     def keys(self) -> KeyRing:
         """The signing keys from the secret store, cached for five minutes (a rotated key is picked up
@@ -274,6 +302,7 @@ def fake_container(settings: Settings, clock: Clock, keys: KeyRing | None = None
     """A container whose repositories, files and keys are in memory (unit tests, in milliseconds)."""
     from chalicelib.accounts.fake import FakeAccountRepository
     from chalicelib.accounts.keys import KeyRing
+    from chalicelib.audit.fake import FakeAuditRepository
     from chalicelib.merchants.fake import FakeMerchantRepository
     from chalicelib.payments.fake import FakePaymentRepository
     from chalicelib.settlement.fake import FakeSettlementRepository
@@ -288,6 +317,7 @@ def fake_container(settings: Settings, clock: Clock, keys: KeyRing | None = None
         "merchant_repo": merchants,
         "payment_repo": FakePaymentRepository(merchants),
         "settlement_repo": FakeSettlementRepository(),
+        "audit_repo": FakeAuditRepository(),
         "files": MemoryFiles(),
     })
     return container

@@ -171,9 +171,9 @@ class ApiClient:
                 f"想定外の応答です / expected {expect_type}, the API sent {reply.content_type or 'nothing'}")
         return reply.body
 
-    def download_link(self, path: str) -> bytes:
+    def download_link(self, path: str, method: str = "GET") -> bytes:
         """A file the API hands out as a presigned link (``{"url": ...}``): fetch the link, then the file."""
-        url = str(self.get_json(path)["url"])
+        url = str(self.call(method, path).json()["url"])
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
             raise CliError(f"想定外のリンクです / the API sent a link that is not http(s): {url[:80]!r}")
         try:

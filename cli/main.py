@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from cli.client import DEFAULT_API, ENV_API, ENV_LOGIN_ID, ENV_PASSWORD, ApiClient, CliError, check_api_url
+from cli.commands.audit import audit
 from cli.commands.grants import grants
 from cli.commands.ledger import ledger
 from cli.commands.merchants import merchants
@@ -59,7 +60,7 @@ def cli(ctx: click.Context, api: str, login_id: str | None) -> None:
     session.client = ApiClient(api, login_id, session.password)
 
 
-for group in (merchants, grants, ledger, periods, payouts):
+for group in (merchants, grants, ledger, periods, payouts, audit):
     cli.add_command(group)
 
 

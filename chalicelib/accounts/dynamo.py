@@ -8,37 +8,50 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from typing import Any
 
 from chalicelib.accounts.model import ACTIVE, Account, Attempts, Session
 from chalicelib.accounts.repository import LoginIdTaken
 from chalicelib.core.errors import NotFound, WriteRejected
 from chalicelib.store import connection as db
-from chalicelib.store.models import AccountItem, AttemptsItem, SessionItem, login_pk, session_sk
+from chalicelib.store.models import AccountItem, AttemptsItem, SessionItem, login_pk, session_sk, staff_index_pk
 
 SESSION_TTL_GRACE = dt.timedelta(days=1)
 
 
 def account_item(account: Account) -> AccountItem:
+    staff = account.staff_id is not None and account.merchant_id is not None
     return AccountItem(
         login_pk(account.login_id), "ACCOUNT", login_id=account.login_id, role=account.role,
         merchant_id=account.merchant_id, password_hash=account.password_hash, created_at=account.created_at,
         password_set_at=account.password_set_at, must_change_password=account.must_change_password,
-        status=account.status, generation=account.generation,
+        status=account.status, generation=account.generation, staff_id=account.staff_id,
+        staff_role=account.staff_role, store_ids=list(account.store_ids) if account.store_ids is not None else None,
+        name=account.name or None, disabled=account.disabled or None,
+        gsi1pk=staff_index_pk(account.merchant_id) if staff and account.merchant_id else None,
+        gsi1sk=account.staff_id if staff else None,
     )
+
+
+def _stores(stored: list[Any] | None) -> tuple[str, ...] | None:
+    return tuple(str(s) for s in stored) if stored is not None else None
 
 
 def account_from_item(item: AccountItem) -> Account:
     return Account(login_id=item.login_id, role=item.role, merchant_id=item.merchant_id,
                    password_hash=item.password_hash, created_at=item.created_at, password_set_at=item.password_set_at,
                    must_change_password=bool(item.must_change_password), status=item.status or ACTIVE,
-                   generation=item.generation or 0)
+                   generation=item.generation or 0, staff_id=item.staff_id, staff_role=item.staff_role,
+                   store_ids=_stores(item.store_ids), name=item.name or "", disabled=bool(item.disabled))
 
 
 def session_from_item(item: SessionItem) -> Session:
     return Session(session_id=item.sk.removeprefix("SESSION#"), login_id=item.login_id, role=item.role,
                    merchant_id=item.merchant_id, must_change_password=bool(item.must_change_password),
                    generation=item.generation or 0, created_at=item.created_at, refreshed_at=item.refreshed_at,
-                   expires_at=item.expires_at, absolute_expires_at=item.absolute_expires_at)
+                   expires_at=item.expires_at, absolute_expires_at=item.absolute_expires_at,
+                   staff_id=item.staff_id, staff_role=item.staff_role,
+                   store_ids=_stores(item.store_ids))
 
 
 class DynamoAccountRepository:
@@ -71,6 +84,22 @@ class DynamoAccountRepository:
 
     def set_status(self, login_id: str, status: str, now: dt.datetime) -> Account:
         return self._change(login_id, [AccountItem.status.set(status)], now)
+
+    def set_disabled(self, login_id: str, disabled: bool, now: dt.datetime) -> Account:
+        return self._change(login_id, [AccountItem.disabled.set(disabled)], now)
+
+    # -- merchant staff -------------------------------------------------------------------------
+    def staff(self, merchant_id: str) -> list[Account]:
+        return [account_from_item(i) for i in AccountItem.query(staff_index_pk(merchant_id), index_name="gsi1")]
+
+    def staff_member(self, merchant_id: str, staff_id: str) -> Account | None:
+        for found in AccountItem.query(staff_index_pk(merchant_id), AccountItem.gsi1sk == staff_id,
+                                       index_name="gsi1"):
+            # the index is eventually consistent: the account itself decides
+            account = self.get(found.login_id)
+            if account is not None and account.merchant_id == merchant_id and account.staff_id == staff_id:
+                return account
+        return None
 
     def replace(self, old_login_id: str, account: Account) -> None:
         tx = db.Transaction()
@@ -138,12 +167,16 @@ class DynamoAccountRepository:
             merchant_id=session.merchant_id, must_change_password=session.must_change_password,
             generation=session.generation, created_at=session.created_at, refreshed_at=session.refreshed_at,
             expires_at=session.expires_at, absolute_expires_at=session.absolute_expires_at,
-            ttl=session.absolute_expires_at + SESSION_TTL_GRACE), condition=SessionItem.pk.does_not_exist())
+            ttl=session.absolute_expires_at + SESSION_TTL_GRACE, staff_id=session.staff_id,
+            staff_role=session.staff_role,
+            store_ids=list(session.store_ids) if session.store_ids is not None else None),
+            condition=SessionItem.pk.does_not_exist())
         # A revocation or a password change moves the generation before it ends the sessions: a login
         # that read the account before that cannot leave a session behind.
         same_generation = (AccountItem.generation == session.generation) if session.generation else (
             AccountItem.generation.does_not_exist() | (AccountItem.generation == 0))
-        active = AccountItem.status.does_not_exist() | (AccountItem.status == ACTIVE)
+        active = ((AccountItem.status.does_not_exist() | (AccountItem.status == ACTIVE))
+                  & (AccountItem.disabled.does_not_exist() | (AccountItem.disabled == False)))  # noqa: E712
         tx.check("account", AccountItem, login_pk(session.login_id), "ACCOUNT", condition=same_generation & active)
         try:
             tx.commit()

@@ -44,6 +44,17 @@ class FakeAccountRepository:
     def set_status(self, login_id: str, status: str, now: dt.datetime) -> Account:
         return self._change(login_id, status=status)
 
+    def set_disabled(self, login_id: str, disabled: bool, now: dt.datetime) -> Account:
+        return self._change(login_id, disabled=disabled)
+
+    def staff(self, merchant_id: str) -> list[Account]:
+        return sorted((a for a in self.accounts.values() if a.merchant_id == merchant_id and a.staff_id),
+                      key=lambda a: a.staff_id or "")
+
+    def staff_member(self, merchant_id: str, staff_id: str) -> Account | None:
+        return next((a for a in self.accounts.values() if a.merchant_id == merchant_id and a.staff_id == staff_id),
+                    None)
+
     def replace(self, old_login_id: str, account: Account) -> None:
         if _key(account.login_id) in self.accounts:
             raise LoginIdTaken()
@@ -86,7 +97,8 @@ class FakeAccountRepository:
 
     def add_session(self, session: Session) -> None:
         account = self.get(session.login_id)
-        if account is None or account.status != ACTIVE or account.generation != session.generation:
+        if (account is None or account.status != ACTIVE or account.disabled
+                or account.generation != session.generation):
             raise WriteRejected({"account"})
         self.sessions[(_key(session.login_id), session.session_id)] = session
 

@@ -32,6 +32,16 @@ class AccountRepository(Protocol):
     def replace(self, old_login_id: str, account: Account) -> None:
         """The same account under a new login ID, in one transaction (``LoginIdTaken``)."""
 
+    def set_disabled(self, login_id: str, disabled: bool, now: dt.datetime) -> Account:
+        """The owner disables or enables one of its staff; moves the generation. ``NotFound`` if absent."""
+
+    # -- merchant staff -------------------------------------------------------------------------
+    def staff(self, merchant_id: str) -> list[Account]:
+        """The merchant's staff accounts that have a staff record (not the login made with the merchant)."""
+
+    def staff_member(self, merchant_id: str, staff_id: str) -> Account | None:
+        """One staff account of this merchant by its staff id (None for another merchant's)."""
+
     # -- password guessing ------------------------------------------------------------------------
     def attempts(self, login_id: str) -> Attempts: ...
 
@@ -52,8 +62,8 @@ class AccountRepository(Protocol):
 
     # -- sessions -------------------------------------------------------------------------------
     def add_session(self, session: Session) -> None:
-        """Store the session on condition that the account is active and still at the session's
-        generation; ``WriteRejected({"account"})`` otherwise."""
+        """Store the session on condition that the account is active, not disabled and still at the
+        session's generation; ``WriteRejected({"account"})`` otherwise."""
 
     def session(self, login_id: str, session_id: str) -> Session | None: ...
 

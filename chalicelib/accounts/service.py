@@ -22,7 +22,18 @@ import msgspec
 
 from chalicelib.accounts import passwords
 from chalicelib.accounts.keys import KeyRing
-from chalicelib.accounts.model import ACTIVE, MAX_CHECKS, MAX_FAILURES, REVOKED, ROLES, WINDOW, Account, Session
+from chalicelib.accounts.model import (
+    ACTIVE,
+    MAX_CHECKS,
+    MAX_FAILURES,
+    OWNER,
+    OWNER_STAFF_ID,
+    REVOKED,
+    ROLES,
+    WINDOW,
+    Account,
+    Session,
+)
 from chalicelib.accounts.repository import AccountRepository
 from chalicelib.accounts.sessions import (
     INVALID,
@@ -36,6 +47,7 @@ from chalicelib.core.errors import TooManyAttempts, Unauthenticated, WriteReject
 
 LOGIN_FAILED = "ログインIDまたはパスワードが違います。"
 ACCESS_REVOKED = "このアカウントは現在ご利用いただけません。商工会にお問い合わせください。"
+DISABLED = "このアカウントは無効になっています。事業者の管理者(オーナー)にお問い合わせください。"
 BUSY = "このログインIDへのログインが続いています。少し待ってからもう一度お試しください。"
 REFRESH_EVERY = dt.timedelta(minutes=5)  # sliding costs one write per this, not one per request
 
@@ -48,6 +60,8 @@ class LoginResult(msgspec.Struct, frozen=True):
     login_id: str
     must_change_password: bool
     session_id: str
+    staff_role: str | None = None
+    staff_id: str | None = None
 
 
 def new_account(*, login_id: str, role: str, password: str, merchant_id: str | None, now: dt.datetime,
@@ -74,12 +88,15 @@ class SessionService:
         session = Session(session_id=new_session_id(), login_id=account.login_id, role=account.role,
                           merchant_id=account.merchant_id, must_change_password=account.must_change_password,
                           generation=account.generation, created_at=now, refreshed_at=now,
-                          expires_at=min(now + self.idle, now + self.maximum), absolute_expires_at=now + self.maximum)
+                          expires_at=min(now + self.idle, now + self.maximum), absolute_expires_at=now + self.maximum,
+                          staff_id=account.effective_staff_id, staff_role=account.effective_staff_role,
+                          store_ids=account.store_ids)
         self.repo.add_session(session)
         return LoginResult(token=session_token(self.keys(), account.login_id, session.session_id), role=account.role,
                            expires_at=session.expires_at, merchant_id=account.merchant_id,
                            login_id=account.login_id, must_change_password=account.must_change_password,
-                           session_id=session.session_id)
+                           session_id=session.session_id, staff_role=account.effective_staff_role,
+                           staff_id=account.effective_staff_id)
 
     def verify(self, token: str) -> Principal:
         """The principal of a live session (one read); ``Unauthenticated`` for anything else."""
@@ -92,9 +109,12 @@ class SessionService:
         if now - session.refreshed_at >= REFRESH_EVERY:
             expires = min(now + self.idle, session.absolute_expires_at)
             self.repo.touch_session(login_id, session_id, now, expires)
+        staff_role = session.staff_role or (OWNER if session.role == "merchant" else None)
+        staff_id = session.staff_id or (OWNER_STAFF_ID if session.role == "merchant" else None)
         return Principal(role=session.role, subject=session.login_id, merchant_id=session.merchant_id,
                          expires_at=expires, session_id=session_id,
-                         must_change_password=session.must_change_password)
+                         must_change_password=session.must_change_password, staff_id=staff_id,
+                         staff_role=staff_role, store_ids=session.store_ids)
 
     def end(self, principal: Principal) -> None:
         if principal.session_id:
@@ -143,6 +163,8 @@ class LoginService:
         for _ in range(3):
             if account.status != ACTIVE:
                 raise Unauthenticated(ACCESS_REVOKED)
+            if account.disabled:
+                raise Unauthenticated(DISABLED)
             try:
                 return self.sessions.start(account, self.clock.now())
             except WriteRejected:

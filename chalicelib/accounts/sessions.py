@@ -29,6 +29,10 @@ class Principal(msgspec.Struct, frozen=True):
     expires_at: dt.datetime | None = None
     session_id: str | None = None
     must_change_password: bool = False
+    # merchant staff only (SPEC §6a): owner | manager | clerk, and the shops they may see (None: all)
+    staff_id: str | None = None
+    staff_role: str | None = None
+    store_ids: tuple[str, ...] | None = None
 
 
 def new_session_id() -> str:

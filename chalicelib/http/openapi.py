@@ -22,7 +22,8 @@ REF = "#/components/schemas/{name}"
 DESCRIPTIONS = {
     "400": "invalid_request / invalid_qr: malformed JSON, wrong types, unknown fields, out of range",
     "401": "unauthenticated: no token, or an invalid or expired one",
-    "403": "forbidden: a token of another role",
+    "403": "forbidden: a token of another role, or a merchant staff member outside the route's x-staff-roles "
+           "or shops",
     "404": "not_found",
     "405": "invalid_request: this path does not take that method",
     "409": "a conflict: see the error code",
@@ -84,6 +85,9 @@ def _error_statuses(route: RouteSpec) -> list[str]:
 def _operation(route: RouteSpec, refs: dict[type[Any], Any], components: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": route.name, "summary": route.summary,
                           "x-roles": list(route.roles) or ["public"]}
+    if route.staff_roles:
+        # which of a merchant's staff may call it (SPEC §6a); the others get 403 forbidden
+        op["x-staff-roles"] = list(route.staff_roles)
     if route.roles:
         op["security"] = [{"bearer": []}, {"sessionCookie": []}]
     params: list[dict[str, Any]] = [

@@ -58,6 +58,7 @@ class RouteSpec(msgspec.Struct, frozen=True):
     errors: tuple[type[e.DomainError], ...]
     include: Callable[[Any], bool] | None  # settings -> documented/served on this stage?
     path_params: tuple[str, ...]
+    staff_roles: tuple[str, ...] = ()  # merchant staff roles admitted (SPEC §6a); () when no merchant role
 
 
 ROUTES: list[RouteSpec] = []
@@ -84,6 +85,50 @@ class Ctx(msgspec.Struct, frozen=True):
         if not self.me.merchant_id:
             raise e.Forbidden()
         return self.me.merchant_id
+
+    @property
+    def ip(self) -> str:
+        """The caller's address as API Gateway saw it (``identity.sourceIp``); on chalice local, its
+        stand-in."""
+        identity = (self.request.context or {}).get("identity") or {}
+        return str(identity.get("sourceIp") or "")
+
+    @property
+    def staff_role(self) -> str | None:
+        return self.me.staff_role
+
+    def merchant_stores(self) -> frozenset[str]:
+        return self.container.merchant_store_ids(self.merchant_id)
+
+    def store_filter(self, requested: str) -> frozenset[str] | None:
+        """The shops this request may see: ``None`` for every shop of the merchant, else a non-empty
+        set. A named shop of another merchant → 404; outside the member's scope → 403."""
+        from chalicelib.accounts.scope import allowed_stores
+
+        return allowed_stores(self.me.store_ids, requested, self.merchant_stores())
+
+    def require_store(self, store_id: str) -> None:
+        """403 when a record of this merchant belongs to a shop outside the member's scope."""
+        from chalicelib.accounts.scope import require_store
+
+        require_store(self.me.store_ids, store_id)
+
+    def require_every_store(self) -> None:
+        """For answers that cover the whole merchant (payouts, and any total not split by shop): 403
+        unless the member's scope covers every shop."""
+        from chalicelib.accounts.scope import OUT_OF_SCOPE, covers_every_store
+
+        if not covers_every_store(self.me.store_ids, self.merchant_stores()):
+            raise e.Forbidden(OUT_OF_SCOPE)
+
+    def audit(self, action: str, target: str = "", *, merchant_id: str | None = None, detail: str = "",
+              actor: str | None = None) -> None:
+        """Append to the audit log as the caller: a merchant's entries go to its own log."""
+        me = self.principal
+        role = (me.staff_role or me.role) if me is not None else ""
+        mid = merchant_id if merchant_id is not None else (me.merchant_id if me is not None else None)
+        self.container.audit.record(actor or (me.subject if me is not None else ""), action, target, self.ip,
+                                    merchant_id=mid, actor_role=role, detail=detail)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, Any] | None = None) -> Response:
@@ -113,12 +158,23 @@ class Routes:
         include: Callable[[Any], bool] | None = None,
         content_types: Sequence[str] | None = None,
         password_pending: bool = False,
+        staff_roles: Sequence[str] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare a route. ``password_pending``: usable by someone who must still change an initial
         password (the password change and logout); every other authenticated route answers 403
-        ``password_change_required`` to them."""
+        ``password_change_required`` to them.
+
+        ``staff_roles``: which of a merchant's staff (owner, manager, clerk) the route admits. Every
+        route open to the ``merchant`` role must say so explicitly (there is no default: a new route
+        that forgot would be open to every clerk); the others answer 403 ``forbidden``. Shop scope is
+        the view's part (``Ctx.store_filter``, ``Ctx.require_store``, ``Ctx.require_every_store``)."""
         blueprint = self.blueprint
         method = method.upper()
+        if "merchant" in roles and staff_roles is None:
+            raise TypeError(f"{method} {path}: a merchant route must declare staff_roles")
+        if "merchant" not in roles and staff_roles:
+            raise TypeError(f"{method} {path}: staff_roles without the merchant role")
+        admitted = tuple(staff_roles or ())
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             accepts = set(inspect.signature(fn).parameters)
@@ -139,6 +195,10 @@ class Routes:
                         logger.append_keys(role=principal.role)
                         if principal.must_change_password and not password_pending:
                             raise e.PasswordChangeRequired()
+                        if principal.role == "merchant":
+                            from chalicelib.accounts.scope import require_staff_role
+
+                            require_staff_role(principal.staff_role, admitted)
                     kwargs: dict[str, Any] = dict(params)
                     if query is not None:
                         kwargs["query"] = decode_query(request.query_params, query)
@@ -172,7 +232,7 @@ class Routes:
             ROUTES.append(RouteSpec(
                 path=path, method=method, name=fn.__name__, summary=summary, roles=tuple(roles), status=status,
                 response=response, body=body, query=query, headers=tuple(headers), errors=declared,
-                include=include, path_params=path_params))
+                include=include, path_params=path_params, staff_roles=admitted))
             return fn
 
         return decorate

@@ -8,7 +8,9 @@ Invariants:
   QR code prints (so nobody can lock a shop out by reading its QR). A shop registered before this keeps
   its login ID until its password is reset, which also gives it a private one.
 - Suspension stops payments to the shop; its people still sign in to read history and payouts.
-  Revoking access ends their sessions and refuses their logins until the operator restores it.
+  Revoking access ends their sessions and refuses their logins until the operator restores it: the
+  owner login (the one made with the merchant, which the operator's password reset also acts on) and
+  every staff login of the merchant.
 - Names are checked against the QR field rules before anything is written, so every stored
   merchant encodes to a valid QR payload.
 """
@@ -121,11 +123,17 @@ class MerchantService:
         return merchant, password
 
     def revoke_access(self, merchant_id: str) -> Merchant:
+        """The owner login and every staff login of the merchant: no login, no session."""
         merchant = self.repo.set_access(merchant_id, REVOKED, self.clock.now())
         self.accounts.revoke(merchant.login_id)
+        for member in self.accounts.repo.staff(merchant_id):
+            self.accounts.revoke(member.login_id)
         return merchant
 
     def restore_access(self, merchant_id: str) -> Merchant:
+        """Undoes a revocation only: a member its owner disabled stays disabled (a separate flag)."""
         merchant = self.repo.set_access(merchant_id, ACTIVE, self.clock.now())
         self.accounts.restore(merchant.login_id)
+        for member in self.accounts.repo.staff(merchant_id):
+            self.accounts.restore(member.login_id)
         return merchant

@@ -2,8 +2,10 @@
 
 Key layout (``pk`` | ``sk`` | indexes, where ``gsiN`` = ``gsiNpk`` / ``gsiNsk``; ``k`` is a shard):
 
-- account: ``LOGIN#<login id, lower>`` | ``ACCOUNT``; password checks: same pk | ``ATTEMPTS``;
-  sessions: same pk | ``SESSION#<id>`` (TTL)
+- account: ``LOGIN#<login id, lower>`` | ``ACCOUNT`` | gsi1 ``STAFF#<merchant>`` / ``<staff id>`` (staff
+  only, sparse); password checks: same pk | ``ATTEMPTS``; sessions: same pk | ``SESSION#<id>`` (TTL)
+- audit entry: ``AUDIT#M#<merchant>#<UTC month>`` (or ``AUDIT#OPS#<UTC month>`` for entries of no
+  merchant) | ``<utc>#<audit id>`` | gsi1 ``AUDIT#ALL#<UTC month>`` / ``<utc>#<audit id>`` (TTL 3 years)
 - merchant: ``MERCHANT#<merchant>`` | ``PROFILE`` | gsi1 ``MERCHANTS`` / ``<created>#<merchant>``
 - till status: ``STORE#<store>`` | ``TILL#<k>`` (a payment checks one shard, at random)
 - wallet: ``WALLET#<consumer>`` | ``WALLET`` | gsi4 ``WALLETS#<k>`` / ``<consumer>`` (keys only, sparse)
@@ -68,6 +70,20 @@ def login_pk(login_id: str) -> str:
 
 def session_sk(session_id: str) -> str:
     return "SESSION#" + session_id
+
+
+def staff_index_pk(merchant_id: str) -> str:
+    return "STAFF#" + merchant_id
+
+
+def audit_pk(merchant_id: str | None, month: str) -> str:
+    """The partition of one merchant's audit entries of one UTC month (``YYYY-MM``)."""
+    return f"AUDIT#M#{merchant_id}#{month}" if merchant_id else f"AUDIT#OPS#{month}"
+
+
+def audit_all_pk(month: str) -> str:
+    """The index partition of every audit entry of one UTC month (the operator's read)."""
+    return "AUDIT#ALL#" + month
 
 
 def merchant_pk(merchant_id: str) -> str:
@@ -176,6 +192,14 @@ class AccountItem(Item):
     status = UnicodeAttribute(null=True)  # absent on accounts written before revocation existed: active
     generation = IntegerAttribute(null=True)
     updated_at = InstantAttribute(null=True)
+    staff_id = UnicodeAttribute(null=True)  # absent: the merchant's first login, which reads as its owner
+    staff_role = UnicodeAttribute(null=True)
+    store_ids = ListAttribute(of=UnicodeAttribute, null=True)  # absent: every shop
+    name = UnicodeAttribute(null=True)
+    disabled = BooleanAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)  # staff only: the merchant's staff list is one Query
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi1 = _index(1)
 
 
 class AttemptsItem(Item):
@@ -201,6 +225,29 @@ class SessionItem(Item):
     refreshed_at = InstantAttribute()
     expires_at = InstantAttribute()
     absolute_expires_at = InstantAttribute()
+    ttl = TTLAttribute(null=True)
+    staff_id = UnicodeAttribute(null=True)
+    staff_role = UnicodeAttribute(null=True)
+    store_ids = ListAttribute(of=UnicodeAttribute, null=True)
+
+
+class AuditItem(Item):
+    """One audit entry: written once (conditional put), never updated or deleted by the application."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    audit_id = UnicodeAttribute()
+    at = InstantAttribute()
+    actor = UnicodeAttribute()
+    actor_role = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()
+    target = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    merchant_id = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi1 = _index(1)
     ttl = TTLAttribute(null=True)
 
 

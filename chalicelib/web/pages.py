@@ -124,6 +124,7 @@ class PageDef:
     template: str
     in_menu: bool = True
     scripts: tuple[str, ...] = ()  # loaded before the area's own script
+    staff_roles: tuple[str, ...] | None = None  # console: which staff see it (None: everyone); the API decides
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,9 +146,11 @@ CONSOLE = Area(
     default="history",
     pages=(
         PageDef("history", "取引履歴", "console_history.html"),
-        PageDef("transactions", "取引情報", "console_transactions.html"),
+        PageDef("transactions", "取引情報", "console_transactions.html", staff_roles=("owner", "manager")),
         PageDef("register", "レジ画面", "console_register.html"),
-        PageDef("payouts", "振込履歴", "console_payouts.html"),
+        PageDef("payouts", "振込履歴", "console_payouts.html", staff_roles=("owner", "manager")),
+        PageDef("staff", "スタッフ", "console_staff.html", staff_roles=("owner",)),
+        PageDef("audit", "操作履歴", "audit.html", staff_roles=("owner",)),
         PageDef("contact", "お問い合わせ", "console_contact.html"),
         PageDef("login", "ログイン", "login.html", in_menu=False),
         PageDef("password", "パスワード変更", "password.html", in_menu=False, scripts=("password.js",)),
@@ -166,6 +169,7 @@ ADMIN = Area(
     pages=(
         PageDef("merchants", "事業者", "admin_merchants.html"),
         PageDef("periods", "精算・振込", "admin_periods.html"),
+        PageDef("audit", "操作履歴", "audit.html"),
         PageDef("login", "ログイン", "login.html", in_menu=False),
         PageDef("password", "パスワード変更", "password.html", in_menu=False, scripts=("password.js",)),
     ),
@@ -178,10 +182,19 @@ def _template(name: str) -> string.Template:
     return string.Template((TEMPLATE_DIR / name).read_text(encoding="utf-8"))
 
 
-def _menu(area: Area, current: str, base: str) -> str:
+def _allowed(page: PageDef, staff_role: str | None) -> bool:
+    return page.staff_roles is None or staff_role is None or staff_role in page.staff_roles
+
+
+def _landing(area: Area, staff_role: str | None) -> str:
+    """Where a console person starts: a clerk at the register view, everyone else at the history."""
+    return "register" if area.key == "console" and staff_role == "clerk" else area.default
+
+
+def _menu(area: Area, current: str, base: str, staff_role: str | None = None) -> str:
     items = []
     for p in area.pages:
-        if not p.in_menu:
+        if not p.in_menu or not _allowed(p, staff_role):
             continue
         current_attr = ' aria-current="page"' if p.slug == current else ""
         href = escape(f"{base}{area.path}/{p.slug}")
@@ -189,7 +202,7 @@ def _menu(area: Area, current: str, base: str) -> str:
     return "\n".join(items)
 
 
-def _document(area: Area, page: PageDef, base: str, data: dict[str, str]) -> str:
+def _document(area: Area, page: PageDef, base: str, data: dict[str, str], staff_role: str | None = None) -> str:
     e = escape
     attrs = {"data-base": base, "data-area": area.key, "data-page": page.slug, **data}
     html_attrs = " ".join(f'{k}="{e(v)}"' for k, v in attrs.items())
@@ -206,7 +219,8 @@ def _document(area: Area, page: PageDef, base: str, data: dict[str, str]) -> str
     else:
         header_extra = ('<p class="who"><span class="who-name" id="who-name"></span>'
                         '<button type="button" class="link-button" id="logout">ログアウト</button></p>')
-        nav = (f'<nav class="sidemenu" aria-label="メニュー"><ul>\n{_menu(area, page.slug, base)}\n</ul></nav>')
+        nav = (f'<nav class="sidemenu" aria-label="メニュー"><ul>\n{_menu(area, page.slug, base, staff_role)}\n'
+               '</ul></nav>')
     scripts = "\n".join(f'<script src="{e(assets.url(base, name))}" defer></script>'
                         for name in ("common.js", *page.scripts, area.script))
     layout = "layout-login" if is_login else ("layout-pay" if area.key == "pay" else "layout-menu")
@@ -316,14 +330,23 @@ def render(request: Request, area_key: str, slug: str | None) -> Response:
     page = area.page(slug or area.default)
     if page is None:
         return error_page(404, base)
+    staff_role: str | None = None
     if area.login_role and page.slug != "login":
         principal = session_principal(request)
         if principal is None or principal.role != area.login_role:
             return redirect(f"{base}{area.path}/login?next={quote(page.slug)}{_kept_query(request)}")
+        staff_role = principal.staff_role
+        if not slug and _landing(area, staff_role) != page.slug:
+            return redirect(f"{base}{area.path}/{_landing(area, staff_role)}")
         if principal.must_change_password and page.slug != "password":
             # an initial or reset password: nothing else until it is changed
             return redirect(f"{base}{area.path}/password?next={quote(page.slug)}")
+        if not _allowed(page, staff_role):
+            # the menu does not offer it and the API refuses what it would ask: start where they may
+            return redirect(f"{base}{area.path}/{_landing(area, staff_role)}")
     data: dict[str, str] = {}
+    if staff_role:
+        data["data-staff-role"] = staff_role
     extra_style = ""
     if area.key == "pay":
         settings = bootstrap.container().settings
@@ -334,7 +357,7 @@ def render(request: Request, area_key: str, slug: str | None) -> Response:
         extra_style = _letter_style_source()
     if page.slug == "login":
         data["data-login-role"] = area.login_role or ""
-    html = _document(area, page, base, data)
+    html = _document(area, page, base, data, staff_role)
     return Response(body=html, status_code=200,
                     headers=page_headers(csp=content_security_policy(extra_style), camera=area.key == "pay"))
 

@@ -32,6 +32,7 @@ COMMANDS = {
     "ledger": ["check"],
     "periods": ["list", "close", "report", "zengin"],
     "payouts": ["mark-paid", "mark-failed"],
+    "audit": ["list", "export"],
 }
 UNREACHABLE = "cannot reach the API"
 ROOT = Path(__file__).resolve().parents[2]

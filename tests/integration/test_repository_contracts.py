@@ -273,6 +273,70 @@ def test_a_session_needs_the_account_as_its_login_read_it(repos: Repos) -> None:
         repo.add_session(session("s3", 2))
 
 
+# -- staff and the audit log ----------------------------------------------------------------------
+def test_staff_are_listed_per_merchant_and_a_disabled_one_gets_no_session(repos: Repos) -> None:
+    from chalicelib.accounts.model import Session
+
+    repo = repos.c.account_repo
+    owner = new_account(login_id="boss", role="merchant", password="p" * 10, merchant_id="M1", now=NOW)
+    repo.add(owner)
+    for sid, mid, stores in (("S1", "M1", None), ("S2", "M1", ("M1",)), ("S3", "M2", None)):
+        member = msgspec.structs.replace(new_account(login_id=f"ogw{sid.lower()}", role="merchant", password="p" * 10,
+                                                     merchant_id=mid, now=NOW),
+                                         staff_id=sid, staff_role="clerk", store_ids=stores, name="花子")
+        repo.add(member)
+    assert [a.staff_id for a in sorted(repo.staff("M1"), key=lambda a: a.staff_id or "")] == ["S1", "S2"]
+    found = repo.staff_member("M1", "S2")
+    assert found is not None and found.store_ids == ("M1",) and found.staff_role == "clerk" and found.name == "花子"
+    assert repo.staff_member("M1", "S3") is None and repo.staff_member("M2", "S3") is not None
+    assert repo.get("boss").effective_staff_role == "owner"  # type: ignore[union-attr]
+
+    def session(sid: str, generation: int) -> Session:
+        return Session(sid, "ogws1", "merchant", "M1", False, generation, NOW, NOW, NOW + dt.timedelta(hours=2),
+                       NOW + dt.timedelta(hours=12), staff_id="S1", staff_role="clerk", store_ids=("M1",))
+
+    repo.add_session(session("a", 0))
+    stored = repo.session("ogws1", "a")
+    assert stored is not None and (stored.staff_id, stored.staff_role, stored.store_ids) == ("S1", "clerk", ("M1",))
+    disabled = repo.set_disabled("ogws1", True, NOW)
+    assert disabled.disabled and disabled.generation == 1
+    with pytest.raises(WriteRejected):
+        repo.add_session(session("b", 1))  # disabled: no session, even at the current generation
+    assert repo.set_disabled("ogws1", False, NOW).generation == 2
+    repo.add_session(session("c", 2))
+    with pytest.raises(NotFound):
+        repo.set_disabled("nobody", True, NOW)
+
+
+def test_audit_entries_are_append_only_and_read_newest_first_per_month(repos: Repos) -> None:
+    from chalicelib.audit.model import AuditEntry
+    from chalicelib.audit.repository import AuditEntryExists
+
+    repo = repos.c.audit_repo
+
+    def entry(n: int, mid: str | None, when: dt.datetime = NOW) -> AuditEntry:
+        return AuditEntry(audit_id=f"A{n:03d}", at=when + dt.timedelta(seconds=n), actor="ogwx", action="login",
+                          target="t", ip="192.0.2.1", merchant_id=mid)
+
+    for n in range(5):
+        repo.add(entry(n, "M1"))
+    repo.add(entry(5, "M2"))
+    repo.add(entry(6, None))
+    repo.add(entry(7, "M1", NOW - dt.timedelta(days=40)))  # the month before
+    with pytest.raises(AuditEntryExists):
+        repo.add(entry(2, "M1"))  # the same entry again: refused, never overwritten
+    assert not [m for m in dir(repo) if m.startswith(("update", "delete", "remove", "replace", "set"))]
+    first, after = repo.month_page("M1", "2026-11", limit=3, after=None)
+    assert [e.audit_id for e in first] == ["A004", "A003", "A002"] and after is not None
+    rest, after = repo.month_page("M1", "2026-11", limit=3, after=after)
+    assert [e.audit_id for e in rest] == ["A001", "A000"] and after is None
+    everyone, _ = repo.month_page(None, "2026-11", limit=50, after=None)
+    assert [e.audit_id for e in everyone] == ["A006", "A005", "A004", "A003", "A002", "A001", "A000"]
+    assert everyone[0].merchant_id is None and everyone[1].merchant_id == "M2" and everyone[1].ip == "192.0.2.1"
+    assert [e.audit_id for e in repo.month_page("M1", "2026-10", limit=5, after=None)[0]] == ["A007"]
+    assert repo.month_page("M9", "2026-11", limit=5, after=None) == ([], None)
+
+
 # -- settlement -----------------------------------------------------------------------------------
 def test_payouts_are_written_once_and_marked_only_from_exported(repos: Repos) -> None:
     repo = repos.c.settlement_repo

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from chalice.app import Response
 from msgspec import Meta
 
+from chalicelib.accounts.scope import ALL as ALL_STAFF
 from chalicelib.accounts.service import LoginResult
 from chalicelib.accounts.sessions import csrf_token
 from chalicelib.bootstrap import dev_issuer_paths
@@ -34,6 +35,9 @@ class LoginOut(msgspec.Struct):
     login_id: str
     merchant_id: str | None
     csrf_token: str
+    staff_role: Annotated[Literal["owner", "manager", "clerk"] | None,
+                          Meta(description="merchant staff only: owner · manager · clerk (SPEC §6a)")] = None
+    staff_id: str | None = None
 
 
 class PasswordBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -57,7 +61,9 @@ def signed_in(ctx: Ctx, result: LoginResult) -> Reply:
     csrf = csrf_token(ctx.container.keys(), result.session_id)
     out = LoginOut(token=result.token, role=result.role, expires_at=jst_iso(result.expires_at),
                    must_change_password=result.must_change_password, login_id=result.login_id,
-                   merchant_id=result.merchant_id, csrf_token=csrf)
+                   merchant_id=result.merchant_id, csrf_token=csrf,
+                   staff_role=result.staff_role,  # type: ignore[arg-type]
+                   staff_id=result.staff_id)
     max_age = settings.session_max_hours * 3600
     session_name, csrf_name = cookie_names(settings)
     # Chalice's Response holds one value per header; a list becomes multiValueHeaders.
@@ -70,13 +76,28 @@ def signed_in(ctx: Ctx, result: LoginResult) -> Reply:
 @routes.route("/v1/auth/login", "POST", summary="事業者・商工会のログイン", body=LoginBody, response=LoginOut,
               errors=[Unauthenticated, TooManyAttempts])
 def login(ctx: Ctx, body: LoginBody) -> Reply:
-    return signed_in(ctx, ctx.container.login.login(body.login_id, body.password))
+    c = ctx.container
+    try:
+        result = c.login.login(body.login_id, body.password)
+    except (Unauthenticated, TooManyAttempts) as exc:
+        # The entry goes to the merchant's log only when the ID is one of its logins: an unknown ID
+        # (a typo, a guess) belongs to nobody and only the operator sees it.
+        account = c.account_repo.get(body.login_id)
+        typed = body.login_id.strip().lower()
+        c.audit.record(typed, "login_failed", typed, ctx.ip, merchant_id=account.merchant_id if account else None,
+                       actor_role=(account.effective_staff_role or account.role) if account else "",
+                       detail=exc.code)
+        raise
+    c.audit.record(result.login_id, "login", result.login_id, ctx.ip, merchant_id=result.merchant_id,
+                   actor_role=result.staff_role or result.role)
+    return signed_in(ctx, result)
 
 
 @routes.route("/v1/auth/logout", "POST", summary="ログアウト(このセッションを終了)", roles=["merchant", "operator"],
-              status=204, password_pending=True)
+              status=204, password_pending=True, staff_roles=ALL_STAFF)
 def logout(ctx: Ctx) -> Response:
     ctx.container.sessions.end(ctx.me)
+    ctx.audit("logout", ctx.me.subject)
     settings = ctx.container.settings
     session_name, csrf_name = cookie_names(settings)
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store", "Set-Cookie": [  # type: ignore[dict-item]
@@ -85,9 +106,10 @@ def logout(ctx: Ctx) -> Response:
 
 @routes.route("/v1/auth/password", "POST", summary="パスワード変更(ほかのセッションはすべて終了)",
               roles=["merchant", "operator"], body=PasswordBody, response=LoginOut, password_pending=True,
-              errors=[Unauthenticated, TooManyAttempts])
+              errors=[Unauthenticated, TooManyAttempts], staff_roles=ALL_STAFF)
 def change_password(ctx: Ctx, body: PasswordBody) -> Reply:
     result = ctx.container.accounts.change_password(ctx.me, body.current_password, body.new_password)
+    ctx.audit("password_change", ctx.me.subject)
     return signed_in(ctx, result)
 
 

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from chalicelib.accounts.scope import ALL as ALL_STAFF
+from chalicelib.accounts.scope import OWNER_MANAGER as OWNER_MANAGER_STAFF
+from chalicelib.accounts.scope import require_today, require_today_moment
 from chalicelib.core.clock import jst_iso, parse_utc_key, utc_key
 from chalicelib.core.errors import AlreadyCancelled, CancelWindowExpired, InvalidRequest, NotFound
 from chalicelib.http.cursors import decode_cursor, encode_cursor
@@ -24,6 +27,8 @@ if TYPE_CHECKING:  # the console's modules load with its first route
 
 routes = Routes(__name__)
 MERCHANT = ["merchant"]
+# Who among a merchant's staff may call each route (SPEC §6a): see accounts.scope.
+EVERYONE, OWNER_MANAGER = ALL_STAFF, OWNER_MANAGER_STAFF
 
 RangeFrom = Annotated[str, Meta(max_length=20, description="JST, to the minute (2026-11-01T09:00) or a date; "
                                                           "default today")]
@@ -128,13 +133,17 @@ class ContactOut(msgspec.Struct):
     consumer: Annotated[ConsumerContact, Meta(description="利用者向けの窓口(お客さまにご案内する番号)")]
 
 
-class MeOut(msgspec.Struct):
+class MeOut(msgspec.Struct, kw_only=True):
     merchant_id: str
     name_ja: str
     name_en: str
     login_id: str
     status: Annotated[str, Meta(description="active; suspended: payments to the shop are refused (the "
                                             "console still shows history and payouts)")]
+    staff_id: str
+    staff_role: Literal["owner", "manager", "clerk"]
+    store_ids: Annotated[list[str] | None, Meta(description="the shops this person may see; null: every shop")]
+    staff_name: str = ""
 
 
 def history_row(p: Payment) -> HistoryRow:
@@ -152,19 +161,26 @@ def totals_fields(t: Totals) -> dict[str, int]:
     return t.as_dict()
 
 
-@routes.route("/v1/merchant/me", summary="ログイン中の店舗", roles=MERCHANT, response=MeOut)
+@routes.route("/v1/merchant/me", summary="ログイン中の店舗と、自分の役割・担当店舗", roles=MERCHANT,
+              response=MeOut, staff_roles=EVERYONE)
 def merchant_me(ctx: Ctx) -> MeOut:
     m = ctx.container.merchants.get(ctx.merchant_id)
-    return MeOut(merchant_id=m.merchant_id, name_ja=m.name_ja, name_en=m.name_en, login_id=ctx.me.subject,
-                 status=m.status)
+    me = ctx.me
+    account = ctx.container.account_repo.get(me.subject)
+    return MeOut(merchant_id=m.merchant_id, name_ja=m.name_ja, name_en=m.name_en, login_id=me.subject,
+                 status=m.status, staff_id=me.staff_id or "owner", staff_role=me.staff_role or "owner",  # type: ignore[arg-type]
+                 store_ids=list(me.store_ids) if me.store_ids is not None else None,
+                 staff_name=account.name if account is not None else "")
 
 
-@routes.route("/v1/merchant/transactions", summary="取引履歴(分単位の期間、件数と合計)", roles=MERCHANT,
-              query=HistoryQuery, response=HistoryOut)
+@routes.route("/v1/merchant/transactions", summary="取引履歴(分単位の期間、件数と合計)。レジ担当は今日の分だけ",
+              roles=MERCHANT, query=HistoryQuery, response=HistoryOut, staff_roles=EVERYONE)
 def merchant_transactions(ctx: Ctx, query: HistoryQuery) -> HistoryOut:
     c = ctx.container
     mid = ctx.merchant_id
     rng = parse_range(query.from_, query.to, ctx)
+    require_today(ctx.staff_role, rng.start, rng.end, c.clock.now())
+    ctx.require_every_store()  # until the history filters by shop (?store_id=), a partial scope sees none
     scope = f"merchant-tx|{mid}|{rng.start.isoformat()}|{rng.end.isoformat()}"
     if query.status:
         scope += f"|{query.status}"
@@ -196,56 +212,70 @@ def _position(key: dict[str, Any] | None) -> Position | None:
 
 
 @routes.route("/v1/merchant/live", summary="ライブ: 前回以降の決済と取消(古い順、1回50件まで)", roles=MERCHANT,
-              query=LiveQuery, response=LiveOut, errors=[NotFound])
+              query=LiveQuery, response=LiveOut, errors=[NotFound], staff_roles=EVERYONE)
 def merchant_live(ctx: Ctx, query: LiveQuery) -> LiveOut:
     c = ctx.container
     mid = ctx.merchant_id
-    if query.store_id and query.store_id != mid:  # another merchant's shop, or none
-        raise NotFound("店舗が見つかりません。", param="store_id")
+    stores = ctx.store_filter(query.store_id)  # another merchant's shop → 404; outside the scope → 403
+    one = next(iter(stores)) if stores is not None and len(stores) == 1 else None
     secret = c.cursor_secret
     scope = f"merchant-live|{mid}|{query.store_id}"
-    page = c.live.poll(mid, _position(decode_cursor(secret, scope, query.after)), store_id=query.store_id or None)
+    page = c.live.poll(mid, _position(decode_cursor(secret, scope, query.after)), store_id=one)
     items = [LiveItem(kind="payment" if e.kind == "sale" else "cancellation", payment_id=e.payment_id,
-                      amount=e.amount, at=jst_iso(e.at), store_id=e.store_id) for e in page.events]
+                      amount=e.amount, at=jst_iso(e.at), store_id=e.store_id) for e in page.events
+             if stores is None or e.store_id in stores]
     cursor = encode_cursor(secret, scope, _position_key(page.position))
     assert cursor is not None
     return LiveOut(items=items, cursor=cursor, server_time=jst_iso(c.clock.now()))
 
 
-@routes.route("/v1/merchant/payments/{payment_id}", summary="取引情報(自店の決済1件)", roles=MERCHANT,
-              response=HistoryRow)
+@routes.route("/v1/merchant/payments/{payment_id}", summary="取引情報(自店の決済1件)。レジ担当は今日の分だけ",
+              roles=MERCHANT, response=HistoryRow, staff_roles=EVERYONE)
 def merchant_payment(ctx: Ctx, payment_id: str) -> HistoryRow:
-    return history_row(ctx.container.cancels.merchant_payment(ctx.merchant_id, payment_id))
+    payment = ctx.container.cancels.merchant_payment(ctx.merchant_id, payment_id)  # another merchant's: 404
+    ctx.require_store(payment.store_id)
+    require_today_moment(ctx.staff_role, payment.completed_at, ctx.container.clock.now())
+    return history_row(payment)
 
 
 @routes.route("/v1/merchant/payments/{payment_id}/cancel", "POST", summary="取消(決済IDの確認つき)", roles=MERCHANT,
-              body=CancelBody, response=HistoryRow, errors=[AlreadyCancelled, CancelWindowExpired])
+              body=CancelBody, response=HistoryRow, errors=[AlreadyCancelled, CancelWindowExpired],
+              staff_roles=OWNER_MANAGER)
 def merchant_cancel(ctx: Ctx, payment_id: str, body: CancelBody) -> HistoryRow:
-    cancelled = ctx.container.cancels.cancel(merchant_id=ctx.merchant_id, payment_id=payment_id,
-                                             confirm_payment_id=body.confirm_payment_id, by=ctx.me.subject)
+    c = ctx.container
+    # A payment of a shop outside the member's scope answers 403 before anything is written (another
+    # merchant's answers 404 from the same read).
+    ctx.require_store(c.cancels.merchant_payment(ctx.merchant_id, payment_id).store_id)
+    cancelled = c.cancels.cancel(merchant_id=ctx.merchant_id, payment_id=payment_id,
+                                 confirm_payment_id=body.confirm_payment_id, by=ctx.me.subject)
+    ctx.audit("payment_cancel", cancelled.payment_id, detail=f"{cancelled.amount} pt")
     return history_row(cancelled)
 
 
 @routes.route("/v1/merchant/exports", "POST", summary="CSV形式でエクスポート", roles=MERCHANT, status=201,
-              body=ExportBody, response=ExportOut)
+              body=ExportBody, response=ExportOut, staff_roles=OWNER_MANAGER)
 def merchant_export(ctx: Ctx, body: ExportBody) -> ExportOut:
     c = ctx.container
     rng = parse_range(body.from_ or "", body.to or "", ctx)
+    ctx.require_every_store()  # until the export filters by shop
     result = c.exports.export(ctx.merchant_id, rng)
+    ctx.audit("export", f"{rng.from_label}〜{rng.to_label}", detail=f"{result.rows} rows")
     return ExportOut(url=result.url, expires_at=jst_iso(result.expires_at), rows=result.rows,
                      filename=result.filename, from_=rng.from_label, to=rng.to_label)
 
 
 @routes.route("/v1/merchant/sales/daily", summary="日別売上(グラフ用)", roles=MERCHANT, query=RangeQuery,
-              response=DailyOut)
+              response=DailyOut, staff_roles=OWNER_MANAGER)
 def merchant_daily_sales(ctx: Ctx, query: RangeQuery) -> DailyOut:
     c = ctx.container
     rng = parse_range(query.from_, query.to, ctx)
+    ctx.require_every_store()  # the daily totals are the whole merchant's
     days = [DayOut(date=d.day.isoformat(), **totals_fields(d.totals)) for d in c.history.daily(ctx.merchant_id, rng)]
     return DailyOut(days=days, from_=rng.from_label, to=rng.to_label)
 
 
-@routes.route("/v1/merchant/contact", summary="お問い合わせ先", roles=MERCHANT, response=ContactOut)
+@routes.route("/v1/merchant/contact", summary="お問い合わせ先", roles=MERCHANT, response=ContactOut,
+              staff_roles=EVERYONE)
 def merchant_contact(ctx: Ctx) -> ContactOut:
     s = ctx.container.settings
     return ContactOut(

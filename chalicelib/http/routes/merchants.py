@@ -91,6 +91,7 @@ def register_merchant(ctx: Ctx, body: RegisterBody) -> Registered:
     bank = bank_account(bank_code=b.bank_code, branch_code=b.branch_code, account_type=b.account_type,
                         account_number=b.account_number, holder_kana=b.holder_kana)
     reg = ctx.container.merchants.register(name_ja=body.name_ja, name_en=body.name_en, mcc=body.mcc, bank=bank)
+    ctx.audit("merchant_register", reg.merchant.merchant_id, detail=reg.merchant.name_ja)
     out = merchant_out(reg.merchant, reg.qr_payload)
     return Registered(**msgspec.structs.asdict(out), initial_password=reg.initial_password)
 
@@ -190,29 +191,38 @@ def merchant_letter_with_password(ctx: Ctx, merchant_id: str, body: LetterBody) 
 @routes.route("/v1/admin/merchants/{merchant_id}/suspend", "POST", summary="店舗の利用停止", roles=OPERATOR,
               response=MerchantOut)
 def suspend_merchant(ctx: Ctx, merchant_id: str) -> MerchantOut:
-    return merchant_out(ctx.container.merchants.set_status(merchant_id, SUSPENDED))
+    out = merchant_out(ctx.container.merchants.set_status(merchant_id, SUSPENDED))
+    ctx.audit("merchant_suspend", merchant_id)
+    return out
 
 
 @routes.route("/v1/admin/merchants/{merchant_id}/reactivate", "POST", summary="店舗の利用再開", roles=OPERATOR,
               response=MerchantOut)
 def reactivate_merchant(ctx: Ctx, merchant_id: str) -> MerchantOut:
-    return merchant_out(ctx.container.merchants.set_status(merchant_id, ACTIVE))
+    out = merchant_out(ctx.container.merchants.set_status(merchant_id, ACTIVE))
+    ctx.audit("merchant_reactivate", merchant_id)
+    return out
 
 
 @routes.route("/v1/admin/merchants/{merchant_id}/reset-password", "POST", summary="店舗ログインのパスワード再発行",
               roles=OPERATOR, response=PasswordReset)
 def reset_merchant_password(ctx: Ctx, merchant_id: str) -> PasswordReset:
     merchant, password = ctx.container.merchants.reset_password(merchant_id)
+    ctx.audit("password_reset", merchant_id, detail="owner login")
     return PasswordReset(**msgspec.structs.asdict(merchant_out(merchant)), initial_password=password)
 
 
 @routes.route("/v1/admin/merchants/{merchant_id}/revoke-access", "POST", roles=OPERATOR, response=MerchantOut,
               summary="店舗のログインを停止(すべてのセッションを即時終了、再開するまでログイン不可)")
 def revoke_merchant_access(ctx: Ctx, merchant_id: str) -> MerchantOut:
-    return merchant_out(ctx.container.merchants.revoke_access(merchant_id))
+    out = merchant_out(ctx.container.merchants.revoke_access(merchant_id))
+    ctx.audit("access_revoke", merchant_id)
+    return out
 
 
 @routes.route("/v1/admin/merchants/{merchant_id}/restore-access", "POST", roles=OPERATOR, response=MerchantOut,
               summary="店舗のログインを再開")
 def restore_merchant_access(ctx: Ctx, merchant_id: str) -> MerchantOut:
-    return merchant_out(ctx.container.merchants.restore_access(merchant_id))
+    out = merchant_out(ctx.container.merchants.restore_access(merchant_id))
+    ctx.audit("access_restore", merchant_id)
+    return out

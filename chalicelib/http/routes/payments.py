@@ -156,4 +156,6 @@ def create_grant(ctx: Ctx, body: GrantRequest) -> Reply:
     outcome = ctx.container.grants.grant(body)
     g = outcome.grant
     headers = {} if outcome.created else {"Idempotent-Replayed": "true"}
+    if outcome.created:  # a replay granted nothing
+        ctx.audit("grant", g.consumer_id, detail=f"{g.grant_id}: {g.points} pt, {g.expires_on.isoformat()}")
     return Reply(GrantOut(g.grant_id, g.consumer_id, g.points, g.expires_on.isoformat()), headers=headers)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
+from chalicelib.accounts.scope import OWNER_MANAGER as OWNER_MANAGER_STAFF
 from chalicelib.core.clock import jst_iso
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.http.cursors import decode_cursor, encode_cursor
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # settlement's modules load with its first route, not with ev
 routes = Routes(__name__)
 OPERATOR = ["operator"]
 MERCHANT = ["merchant"]
+OWNER_MANAGER = OWNER_MANAGER_STAFF
 PayoutStatus = Literal["scheduled", "exported", "paid", "failed", "carried"]
 
 
@@ -107,6 +109,8 @@ def admin_periods(ctx: Ctx) -> PeriodList:
               roles=OPERATOR, response=CloseOut, errors=[Conflict])
 def admin_close_period(ctx: Ctx, period_id: str) -> CloseOut:
     result = ctx.container.closing.close(period_id)
+    if not result.already_closed:
+        ctx.audit("period_close", period_id, detail=f"{result.payouts} payouts, {result.payout_total} pt")
     return CloseOut(period_id=result.period_id, payouts_count=result.payouts, payouts_total=result.payout_total,
                     already_closed=result.already_closed)
 
@@ -125,6 +129,7 @@ def admin_period_report(ctx: Ctx, period_id: str) -> Link:
               response=ZenginOut, errors=[Conflict])
 def admin_period_zengin(ctx: Ctx, period_id: str) -> ZenginOut:
     link = ctx.container.payouts.zengin(period_id)
+    ctx.audit("zengin", period_id, detail=f"{link.rows} transfers, {link.total} pt")
     return ZenginOut(url=link.url, expires_at=jst_iso(link.expires_at), rows=link.rows, filename=link.filename,
                      count=link.rows, total=link.total)
 
@@ -132,13 +137,17 @@ def admin_period_zengin(ctx: Ctx, period_id: str) -> ZenginOut:
 @routes.route("/v1/admin/periods/{period_id}/payouts/{merchant_id}/paid", "POST", summary="振込済にする",
               roles=OPERATOR, response=PayoutOut, errors=[Conflict])
 def admin_mark_paid(ctx: Ctx, period_id: str, merchant_id: str) -> PayoutOut:
-    return payout_out(ctx.container.payouts.mark(period_id, merchant_id, "paid"), admin=True)
+    out = payout_out(ctx.container.payouts.mark(period_id, merchant_id, "paid"), admin=True)
+    ctx.audit("payout_paid", f"{period_id}/{merchant_id}")
+    return out
 
 
 @routes.route("/v1/admin/periods/{period_id}/payouts/{merchant_id}/failed", "POST",
               summary="振込不能にする(次の振込ファイルに入る)", roles=OPERATOR, response=PayoutOut, errors=[Conflict])
 def admin_mark_failed(ctx: Ctx, period_id: str, merchant_id: str) -> PayoutOut:
-    return payout_out(ctx.container.payouts.mark(period_id, merchant_id, "failed"), admin=True)
+    out = payout_out(ctx.container.payouts.mark(period_id, merchant_id, "failed"), admin=True)
+    ctx.audit("payout_failed", f"{period_id}/{merchant_id}")
+    return out
 
 
 @routes.route("/v1/admin/periods/{period_id}/payouts/{merchant_id}/detail", summary="振込明細CSV", roles=OPERATOR,
@@ -147,10 +156,12 @@ def admin_payout_detail(ctx: Ctx, period_id: str, merchant_id: str) -> Link:
     return link_out(ctx.container.payouts.detail(period_id, merchant_id))
 
 
-@routes.route("/v1/merchant/payouts", summary="振込履歴", roles=MERCHANT, query=PageQuery, response=PayoutList)
+@routes.route("/v1/merchant/payouts", summary="振込履歴", roles=MERCHANT, query=PageQuery, response=PayoutList,
+              staff_roles=OWNER_MANAGER)
 def merchant_payouts(ctx: Ctx, query: PageQuery) -> PayoutList:
     c = ctx.container
     mid = ctx.merchant_id
+    ctx.require_every_store()  # a payout is the whole merchant's money
     scope = f"merchant-payouts|{mid}"
     after = decode_cursor(c.cursor_secret, scope, query.cursor)
     items, last = c.payouts.merchant_payouts(mid, limit=query.limit or 24, after=after)
@@ -158,8 +169,10 @@ def merchant_payouts(ctx: Ctx, query: PageQuery) -> PayoutList:
                       next_cursor=encode_cursor(c.cursor_secret, scope, last))
 
 
-@routes.route("/v1/merchant/payouts/{period_id}/detail", summary="振込明細CSV", roles=MERCHANT, response=Link)
+@routes.route("/v1/merchant/payouts/{period_id}/detail", summary="振込明細CSV", roles=MERCHANT, response=Link,
+              staff_roles=OWNER_MANAGER)
 def merchant_payout_detail(ctx: Ctx, period_id: str) -> Link:
+    ctx.require_every_store()
     return link_out(ctx.container.payouts.detail(period_id, ctx.merchant_id))
 
 
@@ -177,4 +190,6 @@ def admin_ledger_check(ctx: Ctx) -> LedgerReport:
 def admin_run_ledger_check(ctx: Ctx) -> LedgerReport:
     from chalicelib.http import jobs
 
-    return jobs.run_ledger_check()
+    report = jobs.run_ledger_check()
+    ctx.audit("ledger_check", "ledger")
+    return report

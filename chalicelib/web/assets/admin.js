@@ -1,12 +1,13 @@
 /* Operator pages (商工会): merchants with register / suspend / reactivate / password reset and the
-   printable QR letter; settlement periods with their payouts and the Zengin transfer file. */
+   printable QR letter; settlement periods with their payouts and the Zengin transfer file; the audit log of
+   every merchant and of the chamber. */
 "use strict";
 
 (function () {
   const OP = window.OP;
   const { h, $, api, setText, showMessage, clearMessage, points, formatTime } = OP;
   const AREA = "/admin";
-  const PAGES = ["merchants", "periods"];
+  const PAGES = ["merchants", "periods", "audit"];
   const page = document.documentElement.dataset.page;
 
   /* An error: beside the button that was pressed when there is one, else at the top. */
@@ -468,5 +469,6 @@
     setText("who-name", "商工会");
     if (page === "merchants") initMerchants();
     else if (page === "periods") initPeriods();
+    else if (page === "audit") OP.initAuditPage(AREA, "/v1/admin/audit", "/v1/admin/audit/exports", true);
   }
 })();

@@ -293,11 +293,13 @@
           showMessage("このログインIDでは" + areaName + "にログインできません。");
           return;
         }
+        // a clerk starts at the register view (the console's own start page is the history, for the others)
+        const target = result.staff_role === "clerk" && (!wanted || wanted === defaultPage) ? "register" : next;
         if (result.must_change_password) {
-          goto(areaPath + "/password?next=" + encodeURIComponent(next));
+          goto(areaPath + "/password?next=" + encodeURIComponent(target));
           return;
         }
-        goto(areaPath + "/" + next + keptQuery());
+        goto(areaPath + "/" + target + keptQuery());
       } catch (err) {
         // The server's own words for a refused login (wrong password, or access withdrawn).
         showMessage(err instanceof ApiError && err.code === "unauthenticated" && err.message ? err.message
@@ -349,9 +351,67 @@
     }
   }
 
+  /* 操作履歴 (console owner and operator): the audit log, newest first, with "more" and a CSV link. */
+  const AUDIT_ROLES = { operator: "商工会", owner: "オーナー", manager: "マネージャー", clerk: "レジ担当" };
+
+  function initAuditPage(areaPath, listPath, exportPath, showMerchant) {
+    const tbody = $("audit-table").tBodies[0];
+    const more = $("more");
+    let cursor = null;
+    if (!showMerchant) {
+      for (const cell of document.querySelectorAll(".col-merchant")) cell.remove();
+    }
+    function row(item) {
+      const actor = item.actor + (item.actor_role ? "(" + (AUDIT_ROLES[item.actor_role] || item.actor_role) + ")" : "");
+      const cells = [
+        h("td", { text: formatTime(item.at) }),
+        h("td", { text: item.action_label, dataset: { action: item.action } }),
+        h("td", { class: "mono", text: actor }),
+        h("td", { class: "mono", text: item.target }),
+      ];
+      if (showMerchant) cells.push(h("td", { class: "mono", text: item.merchant_id || "商工会" }));
+      cells.push(h("td", { class: "mono", text: item.ip }), h("td", { text: item.detail }));
+      return h("tr", { dataset: { action: item.action } }, ...cells);
+    }
+    async function load(fresh) {
+      more.disabled = true;
+      try {
+        const body = await api("GET", listPath + "?limit=50" + (cursor && !fresh ? "&cursor=" + encodeURIComponent(cursor) : ""));
+        if (fresh) tbody.replaceChildren();
+        for (const item of body.items) tbody.append(row(item));
+        labelCells($("audit-table"));
+        cursor = body.next_cursor;
+        more.hidden = !cursor;
+        $("empty").hidden = tbody.rows.length > 0;
+      } catch (err) {
+        handleError(err, areaPath);
+      } finally {
+        more.disabled = false;
+      }
+    }
+    more.addEventListener("click", () => load(false));
+    $("audit-export").addEventListener("click", async () => {
+      const button = $("audit-export");
+      clearMessage();
+      button.disabled = true;
+      try {
+        const link = await api("POST", exportPath);
+        const url = safeUrl(link.url);
+        if (!url) throw new ApiError(500, "internal_error", MESSAGES.internal_error);
+        download(url, link.filename);
+        showMessage(`${points(link.rows)}件の記録をCSVファイルに書き出しました。`, "ok");
+      } catch (err) {
+        handleError(err, areaPath);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    load(true);
+  }
+
   window.OP = {
     BASE, MESSAGES, ApiError, api, messageFor, h, $, setText, showMessage, clearMessage, points, formatTime,
     formatDate, nowMinuteJst, todayJst, addDays, goto, labelCells, cookie, download, initLogin, handleError,
-    wireLogout, safeUrl, keptQuery, loginUrl, showSessionLost, showNear, clearNear, jstParts,
+    wireLogout, safeUrl, keptQuery, loginUrl, showSessionLost, showNear, clearNear, jstParts, initAuditPage,
   };
 })();

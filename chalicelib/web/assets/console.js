@@ -1,12 +1,16 @@
-/* 地域ポイントコンソール (the merchant console): 取引履歴 / 取引情報 / レジ画面 / 振込履歴 / お問い合わせ,
-   and its login page. History pages and the till update themselves from the live feed. */
+/* 地域ポイントコンソール (the merchant console): 取引履歴 / 取引情報 / レジ画面 / 振込履歴 / スタッフ / 操作履歴 /
+   お問い合わせ, and its login page. History pages and the till update themselves from the live feed.
+   What a staff member may not use is left out of the menu and the page by the server's role (data-staff-role);
+   the API refuses it anyway. */
 "use strict";
 
 (function () {
   const OP = window.OP;
   const { h, $, api, setText, showMessage, clearMessage, points, formatTime } = OP;
   const AREA = "/console";
-  const PAGES = ["history", "transactions", "register", "payouts", "contact"];
+  const PAGES = ["history", "transactions", "register", "payouts", "staff", "audit", "contact"];
+  const STAFF_ROLE = document.documentElement.dataset.staffRole || "";
+  const CLERK = STAFF_ROLE === "clerk";
   const PAGE_SIZE = 20;
   const MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
   const page = document.documentElement.dataset.page;
@@ -19,7 +23,7 @@
   async function loadMe() {
     try {
       shop = await api("GET", "/v1/merchant/me");
-      setText("who-name", shop.name_ja);
+      setText("who-name", shop.name_ja + (shop.staff_name ? " ・ " + shop.staff_name : ""));
     } catch (err) {
       fail(err);
     }
@@ -511,8 +515,24 @@
     setText("print-meta", [name, extra, "印刷日時 " + formatTime(new Date().toISOString())].filter(Boolean).join(" ・ "));
   }
 
+  /* A clerk sees today's history of its shops only: no range pickers, no chart, no export. */
+  function clerkHistory() {
+    const exportButton = $("export-button");
+    if (exportButton) exportButton.remove();
+    $("range-form").hidden = true; // kept (the page reads today's range from it), not shown
+    const chart = $("chart");
+    if (chart && chart.closest("section")) chart.closest("section").remove();
+    const title = $("page-title");
+    if (title) title.textContent = "今日の取引";
+  }
+
   let rangeCount = null;
   function initHistory() {
+    if (CLERK) {
+      clerkHistory();
+      const today = OP.todayJst();
+      window.history.replaceState(null, "", window.location.pathname + "?from=" + today + "T00:00&to=" + today + "T23:59");
+    }
     const table = pagedTable(historyRow, (body) => {
       const stats = $("stats");
       stats.setAttribute("aria-busy", String(!body));
@@ -524,8 +544,8 @@
       setText("cancelled-points", value(body && body.cancelled_points));
       rangeCount = body ? body.completed_count + body.cancelled_count : null;
     });
-    initRangeForm(table, loadChart);
-    wireLive(table, () => loadChart(table.range, true));
+    initRangeForm(table, CLERK ? null : loadChart);
+    wireLive(table, CLERK ? undefined : () => loadChart(table.range, true));
     $("print-button").addEventListener("click", async () => {
       clearMessage();
       const button = $("print-button");
@@ -542,6 +562,7 @@
       }
     });
     const exportButton = $("export-button");
+    if (!exportButton) return;
     exportButton.addEventListener("click", async () => {
       clearMessage();
       const range = readRange();
@@ -881,6 +902,113 @@
     });
   }
 
+  // -- スタッフ (owner) ---------------------------------------------------------------------------
+  const ROLE_LABEL = { owner: "オーナー", manager: "マネージャー", clerk: "レジ担当" };
+  const STAFF_STATUS = { active: "有効", disabled: "無効", revoked: "停止中(商工会)" };
+
+  function showIssued(member, password) {
+    setText("issued-name", member.name || ROLE_LABEL[member.role]);
+    setText("issued-login", member.login_id);
+    setText("issued-password", password);
+    const panel = $("issued");
+    panel.hidden = false;
+    panel.focus();
+  }
+
+  function staffRow(m, reload) {
+    const actions = h("td", { class: "no-print actions-cell" });
+    async function act(path, question, done) {
+      if (!window.confirm(question)) return;
+      clearMessage();
+      try {
+        const body = await api("POST", "/v1/merchant/staff/" + encodeURIComponent(m.staff_id) + path);
+        done(body);
+        reload();
+      } catch (err) {
+        fail(err);
+      }
+    }
+    if (!m.is_me) {
+      if (m.status === "disabled") {
+        actions.append(h("button", { type: "button", class: "secondary", text: "有効に戻す",
+          onclick: () => act("/enable", `${m.name || m.login_id} さんを有効に戻しますか?`,
+            () => showMessage(`${m.name || m.login_id} さんを有効に戻しました。`, "ok")) }));
+      } else {
+        actions.append(h("button", { type: "button", class: "danger", text: "無効にする",
+          onclick: () => act("/disable", `${m.name || m.login_id} さんを無効にしますか?ログイン中の画面もすぐに使えなくなります。`,
+            () => showMessage(`${m.name || m.login_id} さんを無効にしました。`, "ok")) }));
+      }
+      actions.append(h("button", { type: "button", class: "secondary", text: "パスワード再発行",
+        onclick: () => act("/reset-password", `${m.name || m.login_id} さんのパスワードを再発行しますか?`,
+          (body) => showIssued(body, body.initial_password)) }));
+    } else {
+      actions.append(h("span", { class: "hint", text: "あなた" }));
+    }
+    return h("tr", { dataset: { staffId: m.staff_id, status: m.status } },
+      h("td", { text: m.name || "(最初のログイン)" }),
+      h("td", { text: ROLE_LABEL[m.role] || m.role }),
+      h("td", { text: m.store_ids ? m.store_ids.join("、") : "すべての店舗" }),
+      h("td", { class: "mono", text: m.login_id }),
+      h("td", { text: STAFF_STATUS[m.status] || m.status }),
+      actions);
+  }
+
+  function initStaff() {
+    const tbody = $("staff-table").tBodies[0];
+    async function load() {
+      try {
+        const body = await api("GET", "/v1/merchant/staff");
+        tbody.replaceChildren(...body.items.map((m) => staffRow(m, load)));
+        OP.labelCells($("staff-table"));
+      } catch (err) {
+        fail(err);
+      }
+    }
+    const choices = $("store-choices");
+    loadMe().then((me) => {
+      if (!me) return;
+      // the shops of this merchant (today: its default shop; more come with the shops feature)
+      const shops = [{ store_id: me.merchant_id, name_ja: me.name_ja }];
+      choices.replaceChildren(...shops.map((s) => h("label", {},
+        h("input", { type: "checkbox", name: "store_ids", value: s.store_id, checked: true }), " " + s.name_ja)));
+    });
+    for (const radio of document.querySelectorAll("input[name=scope]")) {
+      radio.addEventListener("change", () => { choices.hidden = !document.querySelector("input[name=scope][value=some]").checked; });
+    }
+    $("staff-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearMessage();
+      const name = $("staff-name").value.trim();
+      if (!name) {
+        showMessage("名前を入力してください。");
+        $("staff-name").focus();
+        return;
+      }
+      const body = { name, role: $("staff-role").value };
+      if (document.querySelector("input[name=scope][value=some]").checked) {
+        body.store_ids = Array.from(document.querySelectorAll("input[name=store_ids]:checked"), (i) => i.value);
+        if (!body.store_ids.length) {
+          showMessage("担当する店舗を1つ以上選んでください。");
+          return;
+        }
+      }
+      const button = $("staff-submit");
+      button.disabled = true;
+      try {
+        const added = await api("POST", "/v1/merchant/staff", { body });
+        showIssued(added, added.initial_password);
+        $("staff-form").reset();
+        choices.hidden = true;
+        load();
+      } catch (err) {
+        fail(err);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    load();
+  }
+
   // -- start -----------------------------------------------------------------------------------
   function start() {
     if (page === "login") {
@@ -888,6 +1016,8 @@
       return;
     }
     OP.wireLogout(AREA);
+    // password.js runs that page; asking the API here would answer password_change_required and reload it
+    if (page === "password") return;
     if (page === "register") {
       initRegister(); // asks for the shop itself, once its first answer is in
       return;
@@ -897,6 +1027,8 @@
     else if (page === "transactions") initTransactions();
     else if (page === "payouts") me.then(initPayouts);
     else if (page === "contact") initContact();
+    else if (page === "staff") initStaff();
+    else if (page === "audit") OP.initAuditPage(AREA, "/v1/merchant/audit", "/v1/merchant/audit/exports", false);
   }
 
   start();
