@@ -64,7 +64,9 @@ def seed_history(container: Container, demo_merchant_id: str, now: dt.datetime |
     except NotFound:
         pass
     now = now or container.clock.now()
-    start_day = jst_date(now) - dt.timedelta(days=DAYS)
+    # From the start of a period, so that every past period with sales is one the demo closes itself
+    # (a period cut in half would be closed by the nightly job instead, with one payout more).
+    start_day = jst_date(period_of(now - dt.timedelta(days=DAYS)).start_utc)
     clock = FixedClock(dt.datetime.combine(start_day, dt.time(8, 0), tzinfo=JST))
     # The same table and bucket, a clock of its own; the real container stays as it was.
     c = bootstrap.Container(settings=container.settings, clock=clock)
