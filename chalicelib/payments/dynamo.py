@@ -461,7 +461,7 @@ class DynamoPaymentRepository:
         tx = db.Transaction()
         # the code exists and is still claimable; its expiry is on the code record itself
         tx.check("code", ClaimCodeItem, claim_pk(code.code_hash), "CODE",
-                 condition=ClaimCodeItem.pk.exists() & (ClaimCodeItem.expires_at >= utc_key(now)))
+                 condition=ClaimCodeItem.pk.exists() & (ClaimCodeItem.expires_at >= now))
         tx.put("used", ClaimUsedItem(claim_pk(code.code_hash), "USED", batch_id=code.batch_id, index=code.index,
                                      points=code.points, consumer_id=consumer_id, claimed_at=now,
                                      gsi1pk=claimed_index_pk(code.batch_id), gsi1sk=f"{code.index:06d}"),
