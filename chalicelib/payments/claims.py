@@ -149,7 +149,8 @@ class ClaimService:
                        csv_time(used.claimed_at) if used and used.claimed_at else "", neutralise(batch.batch_id)]
 
         filename = f"受取コード_{batch.batch_id}.csv"
-        key = f"claims/{batch.batch_id}/{secrets.token_urlsafe(24)}/{filename}"
+        # under exports/: the bucket deletes it after 7 days (a list of unclaimed codes must not linger)
+        key = f"exports/claims/{batch.batch_id}/{secrets.token_urlsafe(24)}/{filename}"
         count = self.files.write_csv(key, CSV_HEADERS, rows())
         return CodesLink(url=self.files.link(key, filename, self.url_ttl_seconds),
                          expires_at=now + dt.timedelta(seconds=self.url_ttl_seconds), rows=count)
