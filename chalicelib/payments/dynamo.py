@@ -348,7 +348,7 @@ class DynamoPaymentRepository:
 
     def claimed_codes(self, batch_id: str) -> list[ClaimCode]:
         return [ClaimCode(code_hash=i.pk.removeprefix("CLAIM#"), batch_id=i.batch_id, index=i.index, points=i.points,
-                          expires_at=i.claimed_at, claimed_by=i.consumer_id, claimed_at=i.claimed_at)
+                          expires_at=i.expires_at or i.claimed_at, claimed_by=i.consumer_id, claimed_at=i.claimed_at)
                 for i in ClaimUsedItem.gsi1.query(claimed_index_pk(batch_id))]
 
     def claim_tries(self, consumer_id: str) -> ClaimTries:
@@ -464,6 +464,7 @@ class DynamoPaymentRepository:
                  condition=ClaimCodeItem.pk.exists() & (ClaimCodeItem.expires_at >= now))
         tx.put("used", ClaimUsedItem(claim_pk(code.code_hash), "USED", batch_id=code.batch_id, index=code.index,
                                      points=code.points, consumer_id=consumer_id, claimed_at=now,
+                                     expires_at=code.expires_at,
                                      gsi1pk=claimed_index_pk(code.batch_id), gsi1sk=f"{code.index:06d}"),
                condition=ClaimUsedItem.pk.does_not_exist())
         tx.update("wallet", WalletItem(wallet_pk(consumer_id), "WALLET"), _append_lot(consumer_id, lot, now))

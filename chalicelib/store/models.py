@@ -375,6 +375,7 @@ class ClaimUsedItem(Item):
     points = IntegerAttribute()
     consumer_id = UnicodeAttribute()
     claimed_at = InstantAttribute()
+    expires_at = InstantAttribute(null=True)  # the code's (and its lot's) expiry
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi1 = _index(1)

@@ -427,7 +427,7 @@ def test_claim_batches_codes_claims_and_tries_behave_alike(repos: Repos) -> None
     with pytest.raises(WriteRejected) as expired:
         repo.commit_claim(late, "C1", Lot("claim-h1", EXP, 500), EXP + dt.timedelta(milliseconds=1))
     assert "code" in expired.value.reasons
-    assert [c.index for c in repo.claimed_codes("B1")] == [0]
+    assert [(c.index, c.claimed_by, c.expires_at) for c in repo.claimed_codes("B1")] == [(0, "C1", EXP)]
     listed = repo.claim_batches()
     assert [(b.batch_id, b.claimed_count, b.claimed_points) for b in listed] == [("B1", 1, 500)]
     # a put again of the codes (a resumed batch) does not undo the claim
