@@ -89,3 +89,44 @@ def test_a_letter_code_is_claimed_after_signing_up_and_then_spent(site: Site, ph
     expect(phone.locator("#done-balance")).to_have_text("900")
     phone.goto(f"{site.base}/pay/balance")
     expect(phone.locator("#balance")).to_have_text("900")
+
+
+def test_the_operator_issues_a_batch_and_opens_its_letters(site: Site, browser: Browser,
+                                                           page_errors: PageErrors) -> None:
+    from tests.browser.test_admin_pages import admin_login
+
+    ctx = new_context(browser)
+    ctx.on("page", page_errors.watch)
+    page = ctx.new_page()
+    admin_login(page, site)
+    page.get_by_role("link", name="受取コード").click()
+    page.wait_for_url("**/admin/claims")
+    page.get_by_label("コードの数(1〜10,000)").fill("3")
+    page.get_by_label("1コードのポイント数").fill("2000")
+    expires = dt.date(dt.datetime.now(JST).year + 1, 3, 31)
+    page.get_by_label("有効期限(この日まで)").fill(expires.isoformat())
+    page.get_by_label("バッチID(省略可、英数字と - _)").fill("ADMIN-PAGE-1")
+    page.get_by_role("button", name="発行する").click()
+    expect(page.locator("#confirm-dialog")).to_contain_text("3 件 × 2,000 ポイント(合計 6,000 ポイント)")
+    page.locator("#confirm-dialog").get_by_role("button", name="はい").click()
+    row = page.locator("#batch-table tbody tr", has_text="ADMIN-PAGE-1")
+    expect(row).to_contain_text("6,000")  # unclaimed
+    expect(row).to_contain_text("0 件 / 0 pt")
+    assert site.container.claims.batch("ADMIN-PAGE-1").count == 3
+    with ctx.expect_page() as popup_info:
+        row.get_by_role("link", name="案内状(ADMIN-PAGE-1)").click()
+    letters = popup_info.value
+    letters.wait_for_load_state()
+    expect(letters.locator("section.letter")).to_have_count(3)
+    expect(letters.locator("section.letter").first).to_contain_text("2,000 ポイント")
+    assert letters.locator(".qr svg").count() == 3
+    letters.close()
+    # WHEN the same batch id is sent with other content, THEN it is refused in Japanese
+    page.get_by_label("コードの数(1〜10,000)").fill("4")
+    page.get_by_label("1コードのポイント数").fill("2000")
+    page.get_by_label("有効期限(この日まで)").fill(expires.isoformat())
+    page.get_by_label("バッチID(省略可、英数字と - _)").fill("ADMIN-PAGE-1")
+    page.get_by_role("button", name="発行する").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="はい").click()
+    expect(page.get_by_text("このバッチIDは別の内容で発行済みです")).to_be_visible()
+    ctx.close()
