@@ -8,7 +8,6 @@ nothing but the consumer's used try.
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import io
@@ -228,7 +227,6 @@ def test_letters_have_one_page_per_code_with_the_code_and_its_qr(api: Api, opera
     page = api.get("/v1/admin/claim-batches/WINTER-2026/letters?offset=3&limit=1", token=operator_token)
     assert page.raw.decode("utf-8").count('<section class="letter">') == 1 and batch[3] in page.raw.decode("utf-8")
     assert api.get("/v1/admin/claim-batches/WINTER-2026/letters?limit=0", token=operator_token).status == 400
-    assert base64  # the QR is inline SVG, nothing fetched
 
 
 # -- over real HTTP, concurrently -------------------------------------------------------------------
@@ -269,7 +267,11 @@ def test_twenty_wrong_guesses_at_once_check_at_most_ten(base: str, stack: Stack,
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = Counter(pool.map(attempt, range(20)))
+    # at most 10 were looked at; the rest were refused before any read of a code
     assert statuses[404] <= 10 and statuses[404] + statuses[429] == 20, statuses
-    status, body, _ = http_json("POST", f"{base}/v1/wallet/claims", {"code": batch[0]},
-                                headers={"Authorization": f"Bearer {token}"})
-    assert status == 429 or statuses[404] < 10, body
+    tries = stack.container.payment_repo.claim_tries("C-BURST")
+    assert tries.tries == statuses[404]
+    if statuses[404] == 10:  # the allowance is used up: even the right code waits for the hour
+        status, body, _ = http_json("POST", f"{base}/v1/wallet/claims", {"code": batch[0]},
+                                    headers={"Authorization": f"Bearer {token}"})
+        assert status == 429, body
