@@ -12,7 +12,18 @@ from chalice.app import Chalice, Cron
 
 from chalicelib.http import local_gateway
 from chalicelib.http.edge import install_middleware
-from chalicelib.http.routes import audit, auth, console, merchants, meta, payments, residents, settlement, staff
+from chalicelib.http.routes import (
+    audit,
+    auth,
+    claims,
+    console,
+    merchants,
+    meta,
+    payments,
+    residents,
+    settlement,
+    staff,
+)
 from chalicelib.web import routes as web
 
 app = Chalice(app_name="onagawa-points")
@@ -21,7 +32,7 @@ install_middleware(app)
 local_gateway.install()
 
 for routes in (auth.routes, residents.routes, merchants.routes, payments.routes, console.routes, settlement.routes,
-               staff.routes, audit.routes, meta.routes):
+               staff.routes, audit.routes, claims.routes, meta.routes):
     app.register_blueprint(routes.blueprint)
 app.register_blueprint(web.routes)
 

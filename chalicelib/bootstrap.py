@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # services load on first use: a cold start pays only for what
     from chalicelib.merchants.repository import MerchantRepository
     from chalicelib.merchants.service import MerchantService
     from chalicelib.payments.cancel import CancelService
+    from chalicelib.payments.claims import ClaimService
     from chalicelib.payments.grants import GrantService
     from chalicelib.payments.repository import PaymentRepository
     from chalicelib.payments.service import MerchantNames, PaymentService
@@ -228,6 +229,15 @@ class Container:
         from chalicelib.payments.grants import GrantService
 
         return GrantService(self.payment_repo, self.clock)
+
+    @cached_property
+    def claims(self) -> ClaimService:
+        from chalicelib.payments.claims import ClaimService
+
+        s = self.settings
+        return ClaimService(self.payment_repo, self.clock, lambda: self.keys().claim_key,
+                            max_points=s.max_payment_points, files=self.files,
+                            url_ttl_seconds=s.export_url_ttl_seconds)
 
     @cached_property
     def cancels(self) -> CancelService:

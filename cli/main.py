@@ -13,6 +13,7 @@ import click
 
 from cli.client import DEFAULT_API, ENV_API, ENV_LOGIN_ID, ENV_PASSWORD, ApiClient, CliError, check_api_url
 from cli.commands.audit import audit
+from cli.commands.claims import claims
 from cli.commands.grants import grants
 from cli.commands.ledger import ledger
 from cli.commands.merchants import merchants
@@ -60,7 +61,7 @@ def cli(ctx: click.Context, api: str, login_id: str | None) -> None:
     session.client = ApiClient(api, login_id, session.password)
 
 
-for group in (merchants, grants, ledger, periods, payouts, audit):
+for group in (merchants, grants, claims, ledger, periods, payouts, audit):
     cli.add_command(group)
 
 

@@ -565,9 +565,14 @@ def provision(
     return ProvisionResult(table=table, bucket=bucket, resources_not_applied=left_out, user_pool=pool)
 
 
+# The local stage's claim-code key is fixed (and public: it is only ever used on 127.0.0.1), so the demo
+# batch's codes are the same on every `make run` and the README can list some. Every other key is random.
+LOCAL_DEMO_CLAIM_KEY = "local-stage-demo-claim-key--not-a-secret--0001"
+
+
 def ensure_app_secret(endpoint: str, name: str, region: str = DEFAULT_REGION) -> bool:
     """Create the application's signing-key secret in the local engine unless it exists (random keys,
-    the shape ``chalicelib.accounts.keys`` reads). True when it was created."""
+    the shape ``chalicelib.accounts.keys`` reads, but the fixed demo claim key). True when it was created."""
     import json
     import secrets as random_keys
 
@@ -578,6 +583,6 @@ def ensure_app_secret(endpoint: str, name: str, region: str = DEFAULT_REGION) ->
     except client.exceptions.ResourceNotFoundException:
         pass
     value = {"session_keys": [random_keys.token_urlsafe(48)], "cursor_key": random_keys.token_urlsafe(48),
-             "claim_key": random_keys.token_urlsafe(48)}
+             "claim_key": LOCAL_DEMO_CLAIM_KEY}
     client.create_secret(Name=name, SecretString=json.dumps(value))
     return True

@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 import os
 import signal
@@ -106,6 +107,9 @@ class DemoData:
     resident_password: str = "demo-resident-pass1"
     resident_points: int = 3_000
     resident_grant_id: str = "DEMO-RESIDENT-GRANT-1"
+    claim_batch_id: str = "DEMO-BATCH"  # its codes are listed in the README (the local claim key is fixed)
+    claim_count: int = 5
+    claim_points: int = 1_000
 
     @property
     def bank(self) -> dict[str, Any]:
@@ -123,6 +127,7 @@ class SeedResult:
     grant_created: bool
     grant_expires_on: str
     merchant_qr_payload: str
+    claim_codes: tuple[str, ...] = ()  # the demo batch's, unclaimed
 
 
 class StartupError(RuntimeError):
@@ -181,8 +186,6 @@ def stage_environment(stage: str = STAGE, config_path: Path = CHALICE_CONFIG_PAT
 # -- seeding ---------------------------------------------------------------------------------------
 def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
     """Create the demo operator, merchant and consumer grant unless they already exist."""
-    import datetime as dt
-
     from chalicelib.core.clock import jst_date
     from chalicelib.core.errors import IdempotencyKeyReused, InvalidRequest
     from chalicelib.merchants.bank import bank_account
@@ -219,9 +222,28 @@ def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
     except IdempotencyKeyReused:
         # Seeded in an earlier year against the same engine: the demo grant exists, keep it.
         pass
+    codes = seed_claim_batch(container, expires_on, demo)
     return SeedResult(operator_created=operator_created, merchant_created=merchant_created,
                       grant_created=grant_created, grant_expires_on=expires_on.isoformat(),
-                      merchant_qr_payload=qr_payload)
+                      merchant_qr_payload=qr_payload, claim_codes=tuple(codes))
+
+
+def seed_claim_batch(container: Container, expires_on: dt.date, demo: DemoData = DEMO) -> list[str]:
+    """The demo batch of claim codes (unclaimed), idempotently; its codes (the README's) as printed."""
+    from chalicelib.core.errors import IdempotencyKeyReused
+    from chalicelib.payments.commands import ClaimBatchRequest
+
+    with contextlib.suppress(IdempotencyKeyReused):  # issued in an earlier year against the same engine
+        container.claims.create_batch(ClaimBatchRequest(count=demo.claim_count, points=demo.claim_points,
+                                                        expires_on=expires_on, batch_id=demo.claim_batch_id))
+    return demo_claim_codes(container.keys().claim_key, demo)
+
+
+def demo_claim_codes(claim_key: str, demo: DemoData = DEMO) -> list[str]:
+    """The demo batch's codes as printed (``XXXX-XXXX-XXXX-XXXX``)."""
+    from chalicelib.payments import claim_codes
+
+    return [claim_codes.display(claim_codes.derive(claim_key, demo.claim_batch_id, i)) for i in range(demo.claim_count)]
 
 
 # -- schedules -------------------------------------------------------------------------------------
@@ -361,6 +383,8 @@ def banner(*, api_base: str, engine_endpoint: str, seed: SeedResult, elapsed_s: 
         f"    住民 / resident      {demo.resident_email} / {demo.resident_password}   {demo.resident_points:,} pt "
         "(/pay/ でログイン / sign in on /pay/)",
         f"    デモ店舗のQR / demo shop QR payload: {seed.merchant_qr_payload}",
+        f"    受取コード / claim codes ({demo.claim_batch_id}, {demo.claim_points:,} pt): "
+        + "  ".join(seed.claim_codes[:3]),
         "",
         "  利用者トークンの取得 / get a consumer token:",
         f"    {token_curl}",

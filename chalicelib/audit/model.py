@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "access_restore": "ログイン再開",
     "grant": "ポイント付与",
     "claim_batch": "受取コード発行",
+    "claim_codes_export": "受取コードCSV",
+    "claim_letters": "受取コード案内状",
     "period_close": "精算期間の締め",
     "zengin": "全銀ファイル作成",
     "payout_paid": "振込済にする",

@@ -88,6 +88,16 @@ class TooManyAttempts(DomainError):
     default_message = "ログインに5回失敗したため、15分間ログインできません。"
 
 
+class ClaimCodeNotFound(DomainError):
+    code = "claim_code_not_found"
+    default_message = "受取コードが見つかりません。入力に誤りがないか、有効期限が過ぎていないかご確認ください。"
+
+
+class ClaimCodeUsed(DomainError):
+    code = "claim_code_used"
+    default_message = "この受取コードはすでに使われています。"
+
+
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     default_message = "ただいま認証サービスに接続できません。しばらくしてからもう一度お試しください。"

@@ -21,6 +21,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.Forbidden: 403,
     e.PasswordChangeRequired: 403,
     e.NotFound: 404,
+    e.ClaimCodeNotFound: 404,
     e.InsufficientPoints: 409,
     e.MerchantUnavailable: 409,
     e.AlreadyCancelled: 409,
@@ -28,6 +29,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.IdempotencyKeyReused: 409,
     e.IdempotencyInProgress: 409,
     e.Conflict: 409,
+    e.ClaimCodeUsed: 409,
     e.TooManyAttempts: 429,
     e.ServiceUnavailable: 503,
 }

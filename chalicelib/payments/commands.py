@@ -40,3 +40,24 @@ class PaymentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     amount: Points
     qr: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
     merchant_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+
+
+MAX_CLAIM_BATCH = 10_000
+ClaimBatchId = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                   description="batch id, the idempotency key of the batch (letters, digits, - and _)")]
+
+
+class ClaimBatchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Issue ``count`` one-time claim codes worth ``points`` each. ``batch_id`` makes it idempotent."""
+
+    count: Annotated[int, Meta(ge=1, le=MAX_CLAIM_BATCH, description="how many codes")]
+    points: Annotated[int, Meta(ge=1, le=MAX_GRANT_POINTS,
+                                description="points per code (at most the configured per-payment maximum)")]
+    expires_on: Annotated[dt.date, Meta(description="last JST day the codes can be claimed and their points spent")]
+    batch_id: ClaimBatchId | None = None
+
+
+class ClaimRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Claim a code: as typed (case, spaces and hyphens are ignored)."""
+
+    code: Annotated[str, Meta(min_length=1, max_length=64, description="受取コード, e.g. XXXX-XXXX-XXXX-XXXX")]

@@ -20,15 +20,31 @@ from chalicelib.core.clock import jst_date, utc_key
 from chalicelib.core.errors import WriteRejected
 from chalicelib.merchants.model import ACTIVE
 from chalicelib.payments.aggregates import DAY, AggregateKey, Counts, cancel_deltas, sale_deltas
-from chalicelib.payments.model import COMPLETED, Grant, IdempotencyRecord, LedgerEvent, Payment
+from chalicelib.payments.model import (
+    COMPLETED,
+    ClaimBatch,
+    ClaimCode,
+    ClaimTries,
+    Grant,
+    IdempotencyRecord,
+    LedgerEvent,
+    Payment,
+)
 from chalicelib.payments.repository import IDEMPOTENCY_TTL, Key
 from chalicelib.payments.wallet import Lot, Share, Wallet
 from chalicelib.store import connection as db
 from chalicelib.store.models import (
     AGG_SHARDS,
+    CLAIM_BATCHES_INDEX_PK,
+    CLAIMS_AGG_PK,
     GRANTS_AGG_PK,
     WALLET_INDEX_SHARDS,
     CancelItem,
+    ClaimAggItem,
+    ClaimBatchItem,
+    ClaimCodeItem,
+    ClaimTriesItem,
+    ClaimUsedItem,
     DayAggItem,
     GrantAggItem,
     GrantItem,
@@ -40,6 +56,11 @@ from chalicelib.store.models import (
     TillItem,
     WalletItem,
     agg_pk,
+    claim_agg_sk,
+    claim_batch_pk,
+    claim_pk,
+    claim_tries_pk,
+    claimed_index_pk,
     consumer_history_pk,
     day_agg_sk,
     events_pk,
@@ -122,6 +143,27 @@ def _wallet_write(wallet: Wallet, lots: Sequence[Lot], add_expired: int, now: dt
         WalletItem.updated_at.set(now),
         WalletItem.expired_points.set((WalletItem.expired_points | 0) + add_expired),
     ]
+
+
+def _append_lot(consumer_id: str, lot: Lot, now: dt.datetime) -> list[Action]:
+    """Add a lot to the wallet (creating it). Appending needs no version condition; bumping the
+    version makes a payment planned on the wallet before it re-read it."""
+    return [
+        WalletItem.lots.set((WalletItem.lots | []).append([_lot_map(lot)])),
+        WalletItem.consumer_id.set(consumer_id),
+        WalletItem.version.set((WalletItem.version | 0) + 1),
+        WalletItem.expired_points.set(WalletItem.expired_points | 0),
+        WalletItem.updated_at.set(now),
+        # the sparse, keys-only index the ledger check lists wallets from (set once: no index write later)
+        WalletItem.gsi4pk.set(WalletItem.gsi4pk | wallets_index_pk(consumer_id)),
+        WalletItem.gsi4sk.set(WalletItem.gsi4sk | consumer_id),
+    ]
+
+
+def batch_from_item(item: ClaimBatchItem, claimed: tuple[int, int] = (0, 0)) -> ClaimBatch:
+    return ClaimBatch(batch_id=item.batch_id, count=item.codes_count, points=item.points, expires_on=item.expires_on,
+                      expires_at=item.expires_at, created_at=item.created_at, ready=item.state == "ready",
+                      claimed_count=claimed[0], claimed_points=claimed[1])
 
 
 def _version_condition(wallet: Wallet) -> Any:
@@ -270,6 +312,94 @@ class DynamoPaymentRepository:
                 for item in WalletItem.batch_get(keys[start:start + 100]):
                     yield wallet_from_item(item.pk.removeprefix("WALLET#"), item)
 
+    # -- claim codes ----------------------------------------------------------------------------
+    def _claim_totals(self, batch_id: str | None = None) -> dict[str, tuple[int, int]]:
+        condition = ClaimAggItem.sk.startswith(f"B#{batch_id}#") if batch_id else None
+        out: dict[str, tuple[int, int]] = {}
+        for item in ClaimAggItem.query(CLAIMS_AGG_PK, range_key_condition=condition, consistent_read=True):
+            count, points = out.get(item.batch_id or "", (0, 0))
+            out[item.batch_id or ""] = (count + (item.claimed_count or 0), points + (item.claimed_points or 0))
+        return out
+
+    def claim_batch(self, batch_id: str) -> ClaimBatch | None:
+        try:
+            item = ClaimBatchItem.get(claim_batch_pk(batch_id), "BATCH", consistent_read=True)
+        except ClaimBatchItem.DoesNotExist:
+            return None
+        return batch_from_item(item, self._claim_totals(batch_id).get(batch_id, (0, 0)))
+
+    def claim_batches(self) -> list[ClaimBatch]:
+        totals = self._claim_totals()
+        return [batch_from_item(i, totals.get(i.batch_id, (0, 0)))
+                for i in ClaimBatchItem.gsi1.query(CLAIM_BATCHES_INDEX_PK, scan_index_forward=False)]
+
+    def claim_code(self, code_hash: str) -> ClaimCode | None:
+        try:
+            code = ClaimCodeItem.get(claim_pk(code_hash), "CODE", consistent_read=True)
+        except ClaimCodeItem.DoesNotExist:
+            return None
+        try:
+            used: ClaimUsedItem | None = ClaimUsedItem.get(claim_pk(code_hash), "USED", consistent_read=True)
+        except ClaimUsedItem.DoesNotExist:
+            used = None
+        return ClaimCode(code_hash=code_hash, batch_id=code.batch_id, index=code.index, points=code.points,
+                         expires_at=code.expires_at, claimed_by=used.consumer_id if used else None,
+                         claimed_at=used.claimed_at if used else None)
+
+    def claimed_codes(self, batch_id: str) -> list[ClaimCode]:
+        return [ClaimCode(code_hash=i.pk.removeprefix("CLAIM#"), batch_id=i.batch_id, index=i.index, points=i.points,
+                          expires_at=i.expires_at or i.claimed_at, claimed_by=i.consumer_id, claimed_at=i.claimed_at)
+                for i in ClaimUsedItem.gsi1.query(claimed_index_pk(batch_id))]
+
+    def claim_tries(self, consumer_id: str) -> ClaimTries:
+        try:
+            item = ClaimTriesItem.get(claim_tries_pk(consumer_id), "TRIES", consistent_read=True)
+        except ClaimTriesItem.DoesNotExist:
+            return ClaimTries()
+        return ClaimTries(item.tries or 0, item.window_until)
+
+    def start_claim_try(self, consumer_id: str, seen: ClaimTries, now: dt.datetime, window: dt.timedelta,
+                        max_tries: int) -> bool:
+        try:
+            if seen.open_at(now):
+                # one more try in the window we saw, while it has room
+                db.update(ClaimTriesItem(claim_tries_pk(consumer_id), "TRIES"), [ClaimTriesItem.tries.add(1)],
+                          condition=(ClaimTriesItem.window_until == seen.window_until)
+                          & (ClaimTriesItem.tries < max_tries))
+            else:
+                # a new window, replacing only the record we saw (none, or one whose window was over)
+                previous = (ClaimTriesItem.pk.does_not_exist() if seen.window_until is None
+                            else ClaimTriesItem.window_until == seen.window_until)
+                until = now + window
+                db.save(ClaimTriesItem(claim_tries_pk(consumer_id), "TRIES", tries=1, window_until=until,
+                                       ttl=until + dt.timedelta(days=1)), condition=previous)
+        except db.ConditionFailed:
+            return False
+        return True
+
+    def start_claim_batch(self, batch: ClaimBatch) -> bool:
+        try:
+            db.save(ClaimBatchItem(claim_batch_pk(batch.batch_id), "BATCH", batch_id=batch.batch_id,
+                                   codes_count=batch.count, points=batch.points, expires_on=batch.expires_on,
+                                   expires_at=batch.expires_at, created_at=batch.created_at, state="writing",
+                                   gsi1sk=f"{utc_key(batch.created_at)}#{batch.batch_id}"),
+                    condition=ClaimBatchItem.pk.does_not_exist())
+        except db.ConditionFailed:
+            return False
+        return True
+
+    def put_claim_codes(self, codes: Sequence[ClaimCode]) -> None:
+        # BatchWriteItem, 25 a request (PynamoDB re-sends what DynamoDB leaves unprocessed). Unconditional,
+        # which is safe: a code record's content is fixed by its hash, and its claim is another item.
+        with ClaimCodeItem.batch_write() as batch:
+            for c in codes:
+                batch.save(ClaimCodeItem(claim_pk(c.code_hash), "CODE", batch_id=c.batch_id, index=c.index,
+                                         points=c.points, expires_at=c.expires_at))
+
+    def finish_claim_batch(self, batch_id: str) -> None:
+        db.update(ClaimBatchItem(claim_batch_pk(batch_id), "BATCH"), [ClaimBatchItem.state.set("ready")],
+                  condition=ClaimBatchItem.pk.exists())
+
     # -- writes ---------------------------------------------------------------------------------
     def commit_payment(self, *, wallet: Wallet, lots: Sequence[Lot], swept_points: int, payment: Payment,
                        record: IdempotencyRecord) -> None:
@@ -318,18 +448,32 @@ class DynamoPaymentRepository:
                condition=GrantItem.pk.does_not_exist())
         # A grant only appends a lot, so it needs no version condition; bumping the version makes a
         # payment planned on the wallet before the grant re-read it.
-        tx.update("wallet", WalletItem(wallet_pk(grant.consumer_id), "WALLET"), [
-            WalletItem.lots.set((WalletItem.lots | []).append([_lot_map(lot)])),
-            WalletItem.consumer_id.set(grant.consumer_id),
-            WalletItem.version.set((WalletItem.version | 0) + 1),
-            WalletItem.expired_points.set(WalletItem.expired_points | 0),
-            WalletItem.updated_at.set(now),
-            # the sparse, keys-only index the ledger check lists wallets from (set once: no index write later)
-            WalletItem.gsi4pk.set(WalletItem.gsi4pk | wallets_index_pk(grant.consumer_id)),
-            WalletItem.gsi4sk.set(WalletItem.gsi4sk | grant.consumer_id),
-        ])
+        tx.update("wallet", WalletItem(wallet_pk(grant.consumer_id), "WALLET"),
+                  _append_lot(grant.consumer_id, lot, now))
         tx.update("total", GrantAggItem(GRANTS_AGG_PK, f"D#{jst_date(now).isoformat()}#{random.randrange(AGG_SHARDS)}"),
                   [GrantAggItem.grants_count.add(1), GrantAggItem.points.add(grant.points)])
+        try:
+            tx.commit()
+        except db.TransactionCancelled as exc:
+            raise _rejected(exc) from exc
+
+    def commit_claim(self, code: ClaimCode, consumer_id: str, lot: Lot, now: dt.datetime) -> None:
+        tx = db.Transaction()
+        # the code exists and is still claimable; its expiry is on the code record itself
+        tx.check("code", ClaimCodeItem, claim_pk(code.code_hash), "CODE",
+                 condition=ClaimCodeItem.pk.exists() & (ClaimCodeItem.expires_at >= now))
+        tx.put("used", ClaimUsedItem(claim_pk(code.code_hash), "USED", batch_id=code.batch_id, index=code.index,
+                                     points=code.points, consumer_id=consumer_id, claimed_at=now,
+                                     expires_at=code.expires_at,
+                                     gsi1pk=claimed_index_pk(code.batch_id), gsi1sk=f"{code.index:06d}"),
+               condition=ClaimUsedItem.pk.does_not_exist())
+        tx.update("wallet", WalletItem(wallet_pk(consumer_id), "WALLET"), _append_lot(consumer_id, lot, now))
+        tx.update("total", ClaimAggItem(CLAIMS_AGG_PK, claim_agg_sk(code.batch_id, random.randrange(AGG_SHARDS))),
+                  [ClaimAggItem.batch_id.set(code.batch_id), ClaimAggItem.claimed_count.add(1),
+                   ClaimAggItem.claimed_points.add(code.points)])
+        # a successful claim gives back the try reserved for it: only failures use up the allowance
+        tx.update("tries", ClaimTriesItem(claim_tries_pk(consumer_id), "TRIES"), [ClaimTriesItem.tries.add(-1)],
+                  condition=ClaimTriesItem.tries > 0)
         try:
             tx.commit()
         except db.TransactionCancelled as exc:

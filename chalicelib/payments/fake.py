@@ -16,7 +16,17 @@ from chalicelib.core.clock import jst_date
 from chalicelib.core.errors import WriteRejected
 from chalicelib.merchants.fake import FakeMerchantRepository
 from chalicelib.payments.aggregates import DAY, PERIOD, AggregateKey, Counts, cancel_deltas, sale_deltas
-from chalicelib.payments.model import CANCELLED, COMPLETED, Grant, IdempotencyRecord, LedgerEvent, Payment
+from chalicelib.payments.model import (
+    CANCELLED,
+    COMPLETED,
+    ClaimBatch,
+    ClaimCode,
+    ClaimTries,
+    Grant,
+    IdempotencyRecord,
+    LedgerEvent,
+    Payment,
+)
 from chalicelib.payments.wallet import Lot, Wallet
 
 Key = dict[str, Any]
@@ -31,6 +41,9 @@ class FakePaymentRepository:
         self.cancellations: dict[str, LedgerEvent] = {}
         self.grants: dict[str, Grant] = {}
         self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.claim_batches_by_id: dict[str, ClaimBatch] = {}
+        self.claim_codes: dict[str, ClaimCode] = {}
+        self.tries: dict[str, ClaimTries] = {}
         self.rejections: list[WriteRejected] = []
         self.interleaved: list[Callable[[], None]] = []
         self.writes = 0
@@ -136,6 +149,78 @@ class FakePaymentRepository:
 
     def granted_points(self) -> int:
         return sum(g.points for g in self.grants.values())
+
+    # -- claim codes ----------------------------------------------------------------------------
+    def _with_totals(self, batch: ClaimBatch) -> ClaimBatch:
+        claimed = self.claimed_codes(batch.batch_id)
+        return msgspec.structs.replace(batch, claimed_count=len(claimed), claimed_points=sum(c.points for c in claimed))
+
+    def claim_batch(self, batch_id: str) -> ClaimBatch | None:
+        batch = self.claim_batches_by_id.get(batch_id)
+        return self._with_totals(batch) if batch else None
+
+    def claim_batches(self) -> list[ClaimBatch]:
+        return sorted((self._with_totals(b) for b in self.claim_batches_by_id.values()),
+                      key=lambda b: (b.created_at, b.batch_id), reverse=True)
+
+    def claim_code(self, code_hash: str) -> ClaimCode | None:
+        return self.claim_codes.get(code_hash)
+
+    def claimed_codes(self, batch_id: str) -> list[ClaimCode]:
+        return sorted((c for c in self.claim_codes.values() if c.batch_id == batch_id and c.claimed_by),
+                      key=lambda c: c.index)
+
+    def claim_tries(self, consumer_id: str) -> ClaimTries:
+        return self.tries.get(consumer_id, ClaimTries())
+
+    def start_claim_try(self, consumer_id: str, seen: ClaimTries, now: dt.datetime, window: dt.timedelta,
+                        max_tries: int) -> bool:
+        current = self.claim_tries(consumer_id)
+        if current != seen:
+            return False
+        if seen.open_at(now):
+            if seen.tries >= max_tries:
+                return False
+            self.tries[consumer_id] = ClaimTries(seen.tries + 1, seen.window_until)
+        else:
+            self.tries[consumer_id] = ClaimTries(1, now + window)
+        return True
+
+    def start_claim_batch(self, batch: ClaimBatch) -> bool:
+        if batch.batch_id in self.claim_batches_by_id:
+            return False
+        self.claim_batches_by_id[batch.batch_id] = batch
+        return True
+
+    def put_claim_codes(self, codes: Sequence[ClaimCode]) -> None:
+        for code in codes:
+            stored = self.claim_codes.get(code.code_hash)
+            # the code record never changes; its claim is a record of its own in the real store
+            self.claim_codes[code.code_hash] = stored or code
+
+    def finish_claim_batch(self, batch_id: str) -> None:
+        self.claim_batches_by_id[batch_id] = msgspec.structs.replace(self.claim_batches_by_id[batch_id], ready=True)
+
+    def commit_claim(self, code: ClaimCode, consumer_id: str, lot: Lot, now: dt.datetime) -> None:
+        self._maybe_reject()
+        stored = self.claim_codes.get(code.code_hash)
+        failed = set()
+        if stored is None or now > stored.expires_at:
+            failed.add("code")
+        elif stored.claimed_by is not None:
+            failed.add("used")
+        if self.claim_tries(consumer_id).tries <= 0:
+            failed.add("tries")
+        if failed:
+            raise WriteRejected(failed)
+        assert stored is not None
+        self.claim_codes[code.code_hash] = msgspec.structs.replace(stored, claimed_by=consumer_id, claimed_at=now)
+        tries = self.claim_tries(consumer_id)
+        self.tries[consumer_id] = ClaimTries(tries.tries - 1, tries.window_until)
+        current = self.wallet(consumer_id)
+        self.wallets_by_id[consumer_id] = Wallet(consumer_id, current.version + 1, (*current.lots, lot),
+                                                 current.expired_points)
+        self.writes += 1
 
     def wallets(self) -> Iterator[Wallet]:
         yield from list(self.wallets_by_id.values())

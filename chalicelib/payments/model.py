@@ -72,3 +72,47 @@ class IdempotencyRecord(msgspec.Struct, frozen=True):
     response: str  # the JSON body as sent
     payment_id: str | None
     created_at: dt.datetime
+
+
+class ClaimBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """A batch of one-time claim codes, each worth ``points``, claimable until the end of ``expires_on``
+    (JST). ``ready`` once every code item is written; ``claimed_*`` from the claim totals."""
+
+    batch_id: str
+    count: int
+    points: int
+    expires_on: dt.date
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    ready: bool = False
+    claimed_count: int = 0
+    claimed_points: int = 0
+
+    def same_as(self, count: int, points: int, expires_on: dt.date) -> bool:
+        return (self.count, self.points, self.expires_on) == (count, points, expires_on)
+
+    @property
+    def issued_points(self) -> int:
+        return self.count * self.points
+
+
+class ClaimCode(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored code (known by its keyed hash only) and, once claimed, who claimed it and when."""
+
+    code_hash: str
+    batch_id: str
+    index: int
+    points: int
+    expires_at: dt.datetime
+    claimed_by: str | None = None
+    claimed_at: dt.datetime | None = None
+
+
+class ClaimTries(msgspec.Struct, frozen=True):
+    """A consumer's claim attempts in the current window (failed ones stay counted)."""
+
+    tries: int = 0
+    window_until: dt.datetime | None = None
+
+    def open_at(self, now: dt.datetime) -> bool:
+        return self.window_until is not None and now < self.window_until

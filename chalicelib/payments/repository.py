@@ -15,7 +15,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from chalicelib.payments.aggregates import Counts
-from chalicelib.payments.model import Grant, IdempotencyRecord, LedgerEvent, Payment
+from chalicelib.payments.model import (
+    ClaimBatch,
+    ClaimCode,
+    ClaimTries,
+    Grant,
+    IdempotencyRecord,
+    LedgerEvent,
+    Payment,
+)
 from chalicelib.payments.wallet import Lot, Wallet
 
 IDEMPOTENCY_TTL = dt.timedelta(days=7)
@@ -67,6 +75,35 @@ class PaymentRepository(Protocol):
     def wallets(self) -> Iterator[Wallet]:
         """Every wallet (an audit read, page by page; never on a request path)."""
 
+    # -- claim codes ----------------------------------------------------------------------------
+    def claim_batch(self, batch_id: str) -> ClaimBatch | None:
+        """The batch with its claimed totals."""
+
+    def claim_batches(self) -> list[ClaimBatch]:
+        """Every batch with its claimed totals, newest first."""
+
+    def claim_code(self, code_hash: str) -> ClaimCode | None:
+        """The stored code and, when claimed, by whom and when (one Query of its partition)."""
+
+    def claimed_codes(self, batch_id: str) -> list[ClaimCode]:
+        """The batch's claimed codes (one Query of the claimed index)."""
+
+    def claim_tries(self, consumer_id: str) -> ClaimTries: ...
+
+    def start_claim_try(self, consumer_id: str, seen: ClaimTries, now: dt.datetime, window: dt.timedelta,
+                        max_tries: int) -> bool:
+        """Reserve one claim attempt: in the window ``seen`` while it has room, or a new window when
+        ``seen``'s is over. False when another request changed the record since it was read."""
+
+    def start_claim_batch(self, batch: ClaimBatch) -> bool:
+        """Put the batch (not yet ready) unless its id exists; False when it exists."""
+
+    def put_claim_codes(self, codes: Sequence[ClaimCode]) -> None:
+        """Write code records (batch writes; idempotent: a code record never changes)."""
+
+    def finish_claim_batch(self, batch_id: str) -> None:
+        """Mark the batch ready (every code written)."""
+
     # -- writes ---------------------------------------------------------------------------------
     def commit_payment(self, *, wallet: Wallet, lots: Sequence[Lot], swept_points: int, payment: Payment,
                        record: IdempotencyRecord) -> None:
@@ -82,3 +119,8 @@ class PaymentRepository(Protocol):
     def commit_grant(self, grant: Grant, lot: Lot, now: dt.datetime) -> None:
         """Record the grant, add its lot and its points to the grant totals; rejects with ``grant``
         when the id exists."""
+
+    def commit_claim(self, code: ClaimCode, consumer_id: str, lot: Lot, now: dt.datetime) -> None:
+        """Mark the code used, add its lot to the wallet, add it to the claim totals and give back the
+        consumer's reserved try; rejects with ``code`` (absent or expired), ``used`` (already
+        claimed) or ``tries``."""

@@ -4,12 +4,17 @@
 
 Each term comes from its own records, so an update lost on one side shows up as a difference:
 
-- granted: the grant totals kept with every grant (one item per day and shard);
+- granted: the grant totals kept with every grant (one item per day and shard), plus the points of
+  every claimed code (the claim totals kept with every claim: a claimed code is a grant);
 - wallets: every wallet, read through the sparse keys-only index of wallets (never a table scan);
 - outstanding sales: Σ sales − Σ cancellations of every period since the start, from the closed
   periods' records and, for the periods still open, from their running totals.
 
-Its cost is O(days + periods + merchants) for the books and O(wallets) for the wallets, which must
+Unclaimed codes are a liability outside every wallet: the report lists, per claim-code batch, the
+points issued, claimed and unclaimed (issued − claimed; expired unclaimed codes included), beside
+the conservation check, which they do not enter until claimed.
+
+Its cost is O(days + periods + merchants + batches) for the books and O(wallets) for the wallets, which must
 each be read to be checked; it runs nightly outside any request. The API returns the last report;
 a difference raises an alarm (metric ``LedgerDifference``).
 """
@@ -30,6 +35,14 @@ from chalicelib.store.files import Files
 LATEST_KEY = "ledger/latest.json"
 
 
+class ClaimBatchLine(msgspec.Struct, kw_only=True):
+    batch_id: str
+    expires_on: str
+    issued: int
+    claimed: int
+    unclaimed: int
+
+
 class LedgerReport(msgspec.Struct, kw_only=True):
     checked_at: str  # JST
     ok: bool
@@ -41,6 +54,10 @@ class LedgerReport(msgspec.Struct, kw_only=True):
     wallets: int
     periods: int
     problems: list[str] = msgspec.field(default_factory=list)
+    claimed: int = 0  # points of claimed codes (part of granted)
+    claim_codes_issued: int = 0
+    claim_codes_unclaimed: int = 0
+    claim_batches: list[ClaimBatchLine] = msgspec.field(default_factory=list)
 
 
 class LedgerService:
@@ -70,7 +87,11 @@ class LedgerService:
 
     def run(self) -> LedgerReport:
         now = self.clock.now()
-        granted = self.payments.granted_points()
+        batches = [ClaimBatchLine(batch_id=b.batch_id, expires_on=b.expires_on.isoformat(), issued=b.issued_points,
+                                  claimed=b.claimed_points, unclaimed=b.issued_points - b.claimed_points)
+                   for b in self.payments.claim_batches()]
+        claimed = sum(b.claimed for b in batches)
+        granted = self.payments.granted_points() + claimed
         balances = expired = wallets = 0
         problems: list[str] = []
         for wallet in self.payments.wallets():
@@ -84,7 +105,9 @@ class LedgerService:
         report = LedgerReport(checked_at=jst_iso(now), ok=difference == 0 and not problems, difference=difference,
                               granted=granted, wallet_balances=balances, expired=expired,
                               sales_outstanding=outstanding, wallets=wallets, periods=periods,
-                              problems=problems[:100])
+                              problems=problems[:100], claimed=claimed,
+                              claim_codes_issued=sum(b.issued for b in batches),
+                              claim_codes_unclaimed=sum(b.unclaimed for b in batches), claim_batches=batches)
         body = msgspec.json.encode(report)
         stamp = now.strftime("%H%M%S")
         self.files.put(f"ledger/{jst_date(now).isoformat()}/{stamp}.json", body, "application/json")

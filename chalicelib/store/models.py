@@ -17,6 +17,10 @@ Key layout (``pk`` | ``sk`` | indexes, where ``gsiN`` = ``gsiNpk`` / ``gsiNsk``;
 - day totals: ``AGG#<merchant>`` | ``D#<day>#<store>#<k>``
 - period totals: ``AGG#<merchant>`` | ``P#<period>#<store>#<k>`` | gsi1 ``PAGG#<period>`` / ``<merchant>#<store>#<k>``
 - grant totals: ``AGG#GRANTS`` | ``D#<day>#<k>``
+- claim batch: ``CLAIMBATCH#<batch>`` | ``BATCH`` | gsi1 ``CLAIMBATCHES`` / ``<utc>#<batch>``
+- claim code: ``CLAIM#<keyed hash of the code>`` | ``CODE``; once claimed, same pk | ``USED`` | gsi1
+  ``CLAIMED#<batch>`` / ``<index>`` (the batch's claimed codes in one Query)
+- claim totals: ``AGG#CLAIMS`` | ``B#<batch>#<k>``; claim tries: ``CLAIMTRY#<consumer>`` | ``TRIES`` (TTL)
 - period: ``PERIOD#<period>`` | ``PERIOD`` | gsi1 ``PERIODS`` / ``<period>``
 - payout: ``PAYOUT#<period>`` | ``M#<merchant>`` | gsi1 ``PAYOUTS#<merchant>`` / ``<period>``,
   gsi2 ``PAYOUTS#failed`` / ``<period>#<merchant>`` (while failed)
@@ -144,6 +148,26 @@ def wallets_index_pk(consumer_id: str) -> str:
     return f"WALLETS#{zlib.crc32(consumer_id.encode('utf-8')) % WALLET_INDEX_SHARDS}"
 
 
+def claim_batch_pk(batch_id: str) -> str:
+    return "CLAIMBATCH#" + batch_id
+
+
+def claim_pk(code_hash: str) -> str:
+    return "CLAIM#" + code_hash
+
+
+def claimed_index_pk(batch_id: str) -> str:
+    return "CLAIMED#" + batch_id
+
+
+def claim_agg_sk(batch_id: str, shard: int) -> str:
+    return f"B#{batch_id}#{shard}"
+
+
+def claim_tries_pk(consumer_id: str) -> str:
+    return "CLAIMTRY#" + consumer_id
+
+
 def batch_pk(period_id: str) -> str:
     return "BATCH#" + period_id
 
@@ -167,6 +191,8 @@ def payout_sk(merchant_id: str) -> str:
 AGG_SHARDS = 8  # totals and till status: a payment touches one shard of each, picked at random
 WALLET_INDEX_SHARDS = 16
 GRANTS_AGG_PK = "AGG#GRANTS"
+CLAIMS_AGG_PK = "AGG#CLAIMS"
+CLAIM_BATCHES_INDEX_PK = "CLAIMBATCHES"
 TRANSFER_LOCK_PK, TRANSFER_LOCK_SK = "TRANSFER#LOCK", "LOCK"
 MERCHANTS_INDEX_PK = "MERCHANTS"
 PERIODS_INDEX_PK = "PERIODS"
@@ -311,6 +337,66 @@ class GrantItem(Item):
     expires_on = DateAttribute()
     expires_at = InstantAttribute()
     granted_at = InstantAttribute()
+
+
+class ClaimBatchItem(Item):
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="BATCH")
+    batch_id = UnicodeAttribute()
+    codes_count = IntegerAttribute()
+    points = IntegerAttribute()
+    expires_on = DateAttribute()
+    expires_at = InstantAttribute()
+    created_at = InstantAttribute()
+    state = UnicodeAttribute()  # writing | ready
+    gsi1pk = UnicodeAttribute(default=CLAIM_BATCHES_INDEX_PK)
+    gsi1sk = UnicodeAttribute()
+    gsi1 = _index(1)
+
+
+class ClaimCodeItem(Item):
+    """One code of a batch, known by its keyed hash; written once with the batch, never changed."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="CODE")
+    batch_id = UnicodeAttribute()
+    index = IntegerAttribute()
+    points = IntegerAttribute()
+    expires_at = InstantAttribute()
+
+
+class ClaimUsedItem(Item):
+    """The mark that a code was claimed: put once, in the claim's transaction, on its absence."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="USED")
+    batch_id = UnicodeAttribute()
+    index = IntegerAttribute()
+    points = IntegerAttribute()
+    consumer_id = UnicodeAttribute()
+    claimed_at = InstantAttribute()
+    expires_at = InstantAttribute(null=True)  # the code's (and its lot's) expiry
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi1 = _index(1)
+
+
+class ClaimAggItem(Item):
+    pk = UnicodeAttribute(hash_key=True, default=CLAIMS_AGG_PK)
+    sk = UnicodeAttribute(range_key=True)
+    batch_id = UnicodeAttribute(null=True)
+    claimed_count = IntegerAttribute(null=True)
+    claimed_points = IntegerAttribute(null=True)
+
+
+class ClaimTriesItem(Item):
+    """A consumer's claim attempts in the current window: reserved before a code is looked at."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="TRIES")
+    tries = IntegerAttribute(default=0)
+    window_until = InstantAttribute()
+    ttl = TTLAttribute(null=True)
 
 
 class LedgerItem(Item):

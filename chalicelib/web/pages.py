@@ -169,6 +169,7 @@ ADMIN = Area(
     pages=(
         PageDef("merchants", "事業者", "admin_merchants.html"),
         PageDef("periods", "精算・振込", "admin_periods.html"),
+        PageDef("claims", "受取コード", "admin_claims.html"),
         PageDef("audit", "操作履歴", "audit.html"),
         PageDef("login", "ログイン", "login.html", in_menu=False),
         PageDef("password", "パスワード変更", "password.html", in_menu=False, scripts=("password.js",)),

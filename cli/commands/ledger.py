@@ -24,6 +24,9 @@ def ledger() -> None:
 def check(client: ApiClient, run_now: bool) -> None:
     report = client.post_json("/v1/admin/ledger/check") if run_now else client.get_json("/v1/admin/ledger/check")
     print_fields([(key, report[key]) for key in REPORTED])
+    for batch in report.get("claim_batches", []):
+        out(f"  受取コード {batch['batch_id']}: 発行 {batch['issued']:,} / 受取済み {batch['claimed']:,} / "
+            f"未受取 {batch['unclaimed']:,} pt (issued / claimed / unclaimed)")
     for problem in report["problems"]:
         err(f"  問題 / problem: {problem}")
     if report["ok"]:

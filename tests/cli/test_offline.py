@@ -29,6 +29,7 @@ from tests.cli.conftest import invoke
 COMMANDS = {
     "merchants": ["register", "list", "suspend", "reactivate", "reset-password", "qr", "letter"],
     "grants": ["add", "bulk"],
+    "claims": ["create", "list", "codes", "letters"],
     "ledger": ["check"],
     "periods": ["list", "close", "report", "zengin"],
     "payouts": ["mark-paid", "mark-failed"],

@@ -347,3 +347,26 @@ def test_the_demo_resident_signs_in_with_its_points_and_seeding_twice_grants_onc
     signed = stack.container.residents.sign_in(run.DEMO.resident_email, run.DEMO.resident_password)
     assert stack.container.consumer_tokens.verify(signed.access_token).subject == first
     assert stack.container.payments.wallet(first).balance(stack.container.clock.now()) == run.DEMO.resident_points
+
+
+def test_the_readme_lists_unused_codes_of_the_demo_batch(stack: Stack) -> None:
+    import re
+
+    from chalicelib.payments import claim_codes
+
+    # GIVEN the demo seeded with the local stage's fixed claim key
+    seed = run.seed_demo(stack.container)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("受取コード", 1)[1]
+    listed = re.findall(r"`([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})`", section)
+    # THEN the README's codes are codes of the demo batch, valid and unclaimed
+    assert len(listed) >= 3 and set(listed) <= set(seed.claim_codes)
+    assert all(claim_codes.is_valid(code.replace("-", "")) for code in listed)
+    batch = stack.container.claims.batch("DEMO-BATCH")
+    assert (batch.count, batch.points, batch.claimed_count) == (5, 1000, 0)
+    # AND one of them claims 1,000 points; DEMO-CONSUMER keeps exactly 10,000 and no history
+    claimed = stack.container.claims.claim("README-READER", listed[0])
+    assert claimed.points == 1000 and claimed.batch_id == "DEMO-BATCH"
+    now = stack.container.clock.now()
+    assert stack.container.payments.wallet("DEMO-CONSUMER").balance(now) == 10000
+    assert stack.container.payments.consumer_history("DEMO-CONSUMER", limit=5, after=None)[0] == []

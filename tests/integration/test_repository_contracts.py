@@ -384,3 +384,53 @@ def test_the_close_cursor_moves_only_from_what_was_read(repos: Repos) -> None:
         repo.advance_last_closed("2026-10-2", None)
     repo.advance_last_closed("2026-10-2", "2026-10-1")
     assert repo.last_closed() == "2026-10-2"
+
+
+# -- claim codes ------------------------------------------------------------------------------------
+def test_claim_batches_codes_claims_and_tries_behave_alike(repos: Repos) -> None:
+    from chalicelib.payments.model import ClaimBatch, ClaimCode, ClaimTries
+
+    repo = repos.c.payment_repo
+    batch = ClaimBatch(batch_id="B1", count=2, points=500, expires_on=EXP.date(), expires_at=EXP, created_at=NOW)
+    assert repo.start_claim_batch(batch) and not repo.start_claim_batch(batch)
+    codes = [ClaimCode(code_hash=f"h{i}", batch_id="B1", index=i, points=500, expires_at=EXP) for i in range(2)]
+    repo.put_claim_codes(codes)
+    repo.put_claim_codes(codes)  # idempotent
+    repo.finish_claim_batch("B1")
+    stored = repo.claim_batch("B1")
+    assert stored is not None and stored.ready and stored.count == 2 and stored.claimed_count == 0
+    assert repo.claim_code("nope") is None
+    code = repo.claim_code("h0")
+    assert code is not None and code.claimed_by is None and code.points == 500 and code.expires_at == EXP
+    # tries: a new window, one more in it, refused when full or when the record changed
+    seen = repo.claim_tries("C1")
+    assert seen == ClaimTries()
+    window = dt.timedelta(hours=1)
+    assert repo.start_claim_try("C1", seen, NOW, window, 2)
+    assert not repo.start_claim_try("C1", seen, NOW, window, 2)  # stale
+    seen = repo.claim_tries("C1")
+    assert seen.tries == 1 and seen.window_until == NOW + window
+    assert repo.start_claim_try("C1", seen, NOW, window, 2)
+    full = repo.claim_tries("C1")
+    assert not repo.start_claim_try("C1", full, NOW, window, 2)
+    # a claim marks the code used, adds the lot, gives the try back
+    repo.commit_claim(code, "C1", Lot("claim-h0", EXP, 500), NOW)
+    assert repo.claim_tries("C1").tries == 1
+    assert repo.wallet("C1").balance(NOW) == 500
+    used = repo.claim_code("h0")
+    assert used is not None and used.claimed_by == "C1" and used.claimed_at == NOW
+    with pytest.raises(WriteRejected) as rejected:
+        repo.commit_claim(code, "C2", Lot("claim-h0", EXP, 500), NOW)
+    assert "used" in rejected.value.reasons
+    late = repo.claim_code("h1")
+    assert late is not None
+    with pytest.raises(WriteRejected) as expired:
+        repo.commit_claim(late, "C1", Lot("claim-h1", EXP, 500), EXP + dt.timedelta(milliseconds=1))
+    assert "code" in expired.value.reasons
+    assert [(c.index, c.claimed_by, c.expires_at) for c in repo.claimed_codes("B1")] == [(0, "C1", EXP)]
+    listed = repo.claim_batches()
+    assert [(b.batch_id, b.claimed_count, b.claimed_points) for b in listed] == [("B1", 1, 500)]
+    # a put again of the codes (a resumed batch) does not undo the claim
+    repo.put_claim_codes(codes)
+    again = repo.claim_code("h0")
+    assert again is not None and again.claimed_by == "C1"

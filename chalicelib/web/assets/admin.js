@@ -1,13 +1,13 @@
 /* Operator pages (商工会): merchants with register / suspend / reactivate / password reset and the
-   printable QR letter; settlement periods with their payouts and the Zengin transfer file; the audit log of
-   every merchant and of the chamber. */
+   printable QR letter; settlement periods with their payouts and the Zengin transfer file; claim-code
+   batches with their CSV and letters; the audit log of every merchant and of the chamber. */
 "use strict";
 
 (function () {
   const OP = window.OP;
   const { h, $, api, setText, showMessage, clearMessage, points, formatTime } = OP;
   const AREA = "/admin";
-  const PAGES = ["merchants", "periods", "audit"];
+  const PAGES = ["merchants", "periods", "claims", "audit"];
   const page = document.documentElement.dataset.page;
 
   /* An error: beside the button that was pressed when there is one, else at the top. */
@@ -461,6 +461,106 @@
     loadPeriods();
   }
 
+  // -- claim codes (受取コード) -------------------------------------------------------------------
+  const batchPath = (id) => "/v1/admin/claim-batches/" + encodeURIComponent(id);
+  const LETTERS_PER_FILE = 200;
+
+  function newBatchId() {
+    const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    const bytes = new Uint8Array(10);
+    window.crypto.getRandomValues(bytes);
+    return "CB" + Array.from(bytes, (b) => alphabet[b % 32]).join("");
+  }
+
+  function batchRow(b) {
+    const csv = h("button", { type: "button", text: "CSV", "aria-label": `受取コードのCSV(${b.batch_id})`,
+      onclick: async (event) => {
+        clearMessage();
+        const button = event.currentTarget;
+        button.disabled = true;
+        try {
+          await downloadLink(batchPath(b.batch_id) + "/codes");
+          OP.showNear(button, "CSVをダウンロードしました。", "ok");
+        } catch (err) {
+          fail(err, undefined, button);
+        } finally {
+          button.disabled = false;
+        }
+      } });
+    const letters = [];
+    for (let start = 0; start < b.count && letters.length < 50; start += LETTERS_PER_FILE) {
+      const stop = Math.min(b.count, start + LETTERS_PER_FILE);
+      const label = b.count > LETTERS_PER_FILE ? `案内状 ${start + 1}〜${stop}` : "案内状";
+      letters.push(h("a", { class: "button", href: OP.BASE + batchPath(b.batch_id) + `/letters?offset=${start}&limit=${stop - start}`,
+        target: "_blank", rel: "noopener", text: label, "aria-label": `${label}(${b.batch_id})` }));
+    }
+    return h("tr", {},
+      h("td", { class: "payment-id", text: b.batch_id }),
+      h("td", { class: "num", text: points(b.count) }),
+      h("td", { class: "num", text: points(b.points) + " pt" }),
+      h("td", { text: OP.formatDate(b.expires_on) }),
+      h("td", { text: formatTime(b.created_at) }),
+      h("td", { class: "num", text: `${points(b.claimed_count)} 件 / ${points(b.claimed_points)} pt` }),
+      h("td", { class: "num", text: points(b.unclaimed_points) }),
+      h("td", { class: "cell-actions" }, csv, ...letters));
+  }
+
+  async function loadBatches() {
+    try {
+      const body = await api("GET", "/v1/admin/claim-batches");
+      $("batch-table").tBodies[0].replaceChildren(...body.items.map(batchRow));
+      OP.labelCells($("batch-table"));
+      $("batches-empty").hidden = body.items.length > 0;
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  function initClaims() {
+    $("issue-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearMessage();
+      const button = $("issue-button");
+      OP.clearNear(button);
+      const count = Number(halfDigits($("claim-count").value.trim()));
+      const each = Number(halfDigits($("claim-points").value.trim()));
+      const expiresOn = $("claim-expires").value;
+      if (!Number.isSafeInteger(count) || count < 1 || count > 10000) {
+        showMessage("コードの数は1〜10,000の数字で入力してください。");
+        return;
+      }
+      if (!Number.isSafeInteger(each) || each < 1) {
+        showMessage("1コードのポイント数を1以上の数字で入力してください。");
+        return;
+      }
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(expiresOn)) {
+        showMessage("有効期限を入力してください。");
+        return;
+      }
+      // an id made here: sending the same form again (a lost answer) never issues twice
+      if (!$("claim-batch-id").value.trim()) $("claim-batch-id").value = newBatchId();
+      const body = { count, points: each, expires_on: expiresOn, batch_id: $("claim-batch-id").value.trim() };
+      const ok = await confirmAction("受取コードを発行しますか?",
+        `${points(count)} 件 × ${points(each)} ポイント(合計 ${points(count * each)} ポイント)、有効期限 ${OP.formatDate(expiresOn)} まで。`,
+        body.batch_id);
+      if (!ok) return;
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      try {
+        const created = await api("POST", "/v1/admin/claim-batches", { body });
+        OP.showNear(button, `バッチ ${created.batch_id} を発行しました(${points(created.count)} 件)。`, "ok");
+        $("issue-form").reset();
+        await loadBatches();
+      } catch (err) {
+        fail(err, { idempotency_key_reused: "このバッチIDは別の内容で発行済みです。別のバッチIDにしてください。" }, button);
+      } finally {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+      }
+    });
+    loadBatches();
+  }
+
   // -- start -----------------------------------------------------------------------------------
   if (page === "login") {
     OP.initLogin(AREA, PAGES, "merchants", "商工会の管理画面");
@@ -469,6 +569,7 @@
     setText("who-name", "商工会");
     if (page === "merchants") initMerchants();
     else if (page === "periods") initPeriods();
+    else if (page === "claims") initClaims();
     else if (page === "audit") OP.initAuditPage(AREA, "/v1/admin/audit", "/v1/admin/audit/exports", true);
   }
 })();

@@ -15,6 +15,9 @@
   const TOKEN_KEY = "onagawa.consumerToken";
 
   const FLOW_KEY = "onagawa.payFlow"; // the shop, the attempt (its Idempotency-Key) and the last result
+  /* A claim code from a letter's QR (/pay/?code=...) waits here through the sign-in, in this tab only,
+     until it is claimed: the consumer still presses 受け取る. */
+  const CLAIM_KEY = "onagawa.claimCode";
   const state = { token: sessionStorage.getItem(TOKEN_KEY) || "", balance: null, qr: "", shop: null, attempt: null,
     done: null };
 
@@ -76,6 +79,9 @@
     sessionStorage.removeItem(FLOW_KEY);
     state.token = "";
     show("login");
+    const pendingCode = sessionStorage.getItem(CLAIM_KEY) || "";
+    $("claim-pending").hidden = !pendingCode;
+    setText("claim-pending-code", pendingCode);
     if (message) showMessage(message);
     $("dev-login").hidden = root.dataset.devLogin !== "1";
     $("resident-login").hidden = root.dataset.residentLogin !== "1";
@@ -140,6 +146,11 @@
     state.done = null;
     saveFlow();
     show("scan", true, how);
+    const pendingCode = sessionStorage.getItem(CLAIM_KEY);
+    if (pendingCode) {
+      $("claim").open = true;
+      $("claim-code").value = pendingCode;
+    }
     try {
       await refreshBalance();
     } catch (err) {
@@ -237,6 +248,62 @@
       $("amount").focus();
     } catch (err) {
       fail(err);
+    }
+  }
+
+  // -- claim codes (受取コード) ---------------------------------------------------------------------
+  const CLAIM_MESSAGES = {
+    claim_code_not_found: "受取コードが見つかりません。お手紙の16文字をもう一度確かめてください(有効期限が過ぎたコードも使えません)。",
+    claim_code_used: "この受取コードはすでに使われています。1つのコードで受け取れるのは1回だけです。",
+    too_many_attempts: "受取コードの入力に10回失敗したため、しばらく受け取れません。1時間ほどたってからお試しください。",
+    invalid_request: "受取コードを入力してください。",
+  };
+
+  function rememberClaimCode() {
+    const params = new URLSearchParams(window.location.search);
+    const code = (params.get("code") || "").trim().slice(0, 64);
+    if (!code) return;
+    sessionStorage.setItem(CLAIM_KEY, code);
+    params.delete("code"); // the code stays in this tab only, not in the history or a shared address
+    const rest = params.toString();
+    window.history.replaceState(window.history.state, "", window.location.pathname + (rest ? "?" + rest : ""));
+  }
+
+  let claiming = false;
+  async function claimCode(event) {
+    event.preventDefault();
+    if (claiming) return;
+    clearMessage();
+    $("claim-result").hidden = true;
+    const code = $("claim-code").value.trim();
+    if (!code) {
+      showMessage(CLAIM_MESSAGES.invalid_request);
+      $("claim-code").focus();
+      return;
+    }
+    claiming = true;
+    const button = $("claim-button");
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    try {
+      const result = await api("POST", "/v1/wallet/claims", { token: state.token, body: { code } });
+      sessionStorage.removeItem(CLAIM_KEY);
+      $("claim-code").value = "";
+      state.balance = result.balance;
+      setText("scan-balance", points(result.balance));
+      setText("amount-balance", points(result.balance));
+      $("claim-result").textContent = `${points(result.points)} ポイントを受け取りました(有効期限 ` +
+        `${OP.formatDate(result.expires_on)} まで)。残高は ${points(result.balance)} ポイントです。`;
+      $("claim-result").hidden = false;
+      $("claim").open = false;
+    } catch (err) {
+      if (err.code === "claim_code_used" || err.code === "claim_code_not_found") sessionStorage.removeItem(CLAIM_KEY);
+      fail(err, CLAIM_MESSAGES);
+      $("claim-code").focus();
+    } finally {
+      claiming = false;
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
     }
   }
 
@@ -413,7 +480,9 @@
   }
 
   function initHome() {
+    rememberClaimCode();
     initLogin();
+    $("claim-form").addEventListener("submit", claimCode);
     $("camera-button").addEventListener("click", startCamera);
     $("camera-stop").addEventListener("click", stopCamera);
     $("paste-form").addEventListener("submit", (event) => {
