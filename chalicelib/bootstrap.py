@@ -165,9 +165,9 @@ class Container:
         return AuditService(self.audit_repo, self.clock, self.files, self.settings.export_url_ttl_seconds)
 
     def merchant_store_ids(self, merchant_id: str) -> frozenset[str]:
-        """Every shop of the merchant (the port staff scopes are checked against). Until shops are
-        stored, a merchant has its default shop only, whose id is the merchant id."""
-        return frozenset({merchant_id})
+        """Every shop of the merchant (what staff scopes are checked against): its default shop, whose
+        id is the merchant id, and the shops added to it (one Query; ``Ctx`` keeps it per request)."""
+        return self.merchants.store_ids(merchant_id)
 
     def keys(self) -> KeyRing:
         """The signing keys from the secret store, cached for five minutes (a rotated key is picked up
@@ -214,7 +214,7 @@ class Container:
     def merchant_names(self) -> MerchantNames:
         from chalicelib.payments.service import MerchantNames
 
-        return MerchantNames(self.merchants.require_active)
+        return MerchantNames(self.merchants.require_active_store)
 
     @cached_property
     def payments(self) -> PaymentService:

@@ -105,7 +105,7 @@ def seed_history(container: Container, demo_merchant_id: str, now: dt.datetime |
                 consumer = rng.choice(CONSUMERS)
                 key = f"demo-{mid}-{moment.isoformat()}"
                 result = c.payments.pay(PayCommand(consumer_id=consumer, idempotency_key=key, amount=amount,
-                                                   merchant_id=mid, fingerprint=key), render_created)
+                                                   store_id=mid, fingerprint=key), render_created)
                 payments += 1
                 sold.append((str(json.loads(result.body)["payment_id"]), mid))
                 if payments % 17 == 0:  # a wrong amount, cancelled a few minutes later
@@ -117,7 +117,7 @@ def seed_history(container: Container, demo_merchant_id: str, now: dt.datetime |
             clock.set(_at(day, 17, 30))
             key = f"demo-large-{day.isoformat()}"
             big = c.payments.pay(PayCommand(consumer_id=CONSUMERS[0], idempotency_key=key, amount=9_800,
-                                            merchant_id=quiet_shop, fingerprint=key), render_created)
+                                            store_id=quiet_shop, fingerprint=key), render_created)
             payments += 1
             clock.set(_at(day + dt.timedelta(days=1), 10, 5))  # cancelled the next morning: the next period
             pid = str(json.loads(big.body)["payment_id"])
