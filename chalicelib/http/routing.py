@@ -113,12 +113,13 @@ class Ctx(msgspec.Struct, frozen=True):
         scope = self.me.store_ids
         # Without reading the merchant's shops where the answer cannot depend on them (a poll of the
         # live feed stays one small read): a scope only ever names shops of its own merchant (checked
-        # when the member was added; shops are never removed) and the merchant id is its default shop.
+        # when the member was added; shops are never removed), the merchant id is its default shop, and
+        # a shop once seen to be the merchant's stays so.
         if not requested:
             return None if scope is None else frozenset(scope)
-        if requested == self.merchant_id or (scope is not None and requested in scope):
-            return allowed_stores(scope, requested, frozenset({requested}))
-        return allowed_stores(scope, requested, self.merchant_stores())
+        mine = (scope is not None and requested in scope) or self.container.merchant_has_store(self.merchant_id,
+                                                                                                requested)
+        return allowed_stores(scope, requested, frozenset({requested}) if mine else frozenset())
 
     def require_store(self, store_id: str) -> None:
         """403 when a record of this merchant belongs to a shop outside the member's scope."""

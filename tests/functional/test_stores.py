@@ -205,3 +205,16 @@ def test_shop_ids_are_unique_among_merchants_and_shops(stack: Stack) -> None:
     with pytest.raises(InvalidRequest):
         drive.register(c, name_ja="三号", merchant_id=shop)
     assert c.merchants.store_ids(a) == frozenset({a, shop}) and c.merchants.store_ids(b) == frozenset({b})
+
+
+def test_a_till_polling_one_added_shop_costs_one_small_read_per_quiet_poll(api: Api, shops: dict[str, Any]) -> None:
+    from tests.functional.test_console import EventsIndexReads
+
+    sid = shops["store"]["store_id"]
+    first = api.get(f"/v1/merchant/live?store_id={sid}", token=shops["owner"])
+    assert first.status == 200 and first.body["items"] == []
+    reads = EventsIndexReads()
+    quiet = api.get(f"/v1/merchant/live?store_id={sid}&after={first.body['cursor']}", token=shops["owner"])
+    assert quiet.status == 200 and quiet.body["items"] == []
+    # the session's GetItem, then one Query of the events index: the shop's owner was read once, before
+    assert reads.calls == [("GetItem", None), ("Query", "gsi3")]
