@@ -57,6 +57,7 @@ class Container:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self._settings = settings
         self.clock: Clock = clock or SystemClock()
+        self._shop_owners: set[tuple[str, str]] = set()  # (merchant, shop) pairs seen to belong together
 
     @cached_property
     def settings(self) -> Settings:
@@ -166,9 +167,20 @@ class Container:
         return AuditService(self.audit_repo, self.clock, self.files, self.settings.export_url_ttl_seconds)
 
     def merchant_store_ids(self, merchant_id: str) -> frozenset[str]:
-        """Every shop of the merchant (the port staff scopes are checked against). Until shops are
-        stored, a merchant has its default shop only, whose id is the merchant id."""
-        return frozenset({merchant_id})
+        """Every shop of the merchant (what staff scopes are checked against): its default shop, whose
+        id is the merchant id, and the shops added to it (one Query; ``Ctx`` keeps it per request)."""
+        return self.merchants.store_ids(merchant_id)
+
+    def merchant_has_store(self, merchant_id: str, store_id: str) -> bool:
+        """Whether the shop is one of the merchant's. A yes is kept for the life of the instance (a shop
+        never leaves its merchant and is never removed), so a till polling one shop reads it once; a no
+        is asked again (the operator may add the shop in the meantime)."""
+        if store_id == merchant_id or (merchant_id, store_id) in self._shop_owners:
+            return True
+        if store_id in self.merchant_store_ids(merchant_id):
+            self._shop_owners.add((merchant_id, store_id))
+            return True
+        return False
 
     def keys(self) -> KeyRing:
         """The signing keys from the secret store, cached for five minutes (a rotated key is picked up
@@ -215,7 +227,7 @@ class Container:
     def merchant_names(self) -> MerchantNames:
         from chalicelib.payments.service import MerchantNames
 
-        return MerchantNames(self.merchants.require_active)
+        return MerchantNames(self.merchants.require_active_store)
 
     @cached_property
     def payments(self) -> PaymentService:

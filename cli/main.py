@@ -18,6 +18,7 @@ from cli.commands.grants import grants
 from cli.commands.ledger import ledger
 from cli.commands.merchants import merchants
 from cli.commands.settlement import payouts, periods
+from cli.commands.stores import stores
 from cli.context import OrderedGroup, Session
 from cli.output import err
 
@@ -61,7 +62,7 @@ def cli(ctx: click.Context, api: str, login_id: str | None) -> None:
     session.client = ApiClient(api, login_id, session.password)
 
 
-for group in (merchants, grants, claims, ledger, periods, payouts, audit):
+for group in (merchants, stores, grants, claims, ledger, periods, payouts, audit):
     cli.add_command(group)
 
 

@@ -2,7 +2,8 @@
 to show on a fresh start.
 
 Written through the services, as the API would, with a :class:`FixedClock` stepped through the
-days: several shops (the fixed demo shop ``MDEMOSHOP1`` among them), sales by other demo consumers,
+days: several merchants (the fixed demo merchant ``MDEMOSHOP1`` among them, with its two shops), sales by
+other demo consumers spread over every shop,
 a few cancellations, each past period closed on its own night, transfer files made and payouts
 marked so that every payout state appears (paid, exported, failed, carried, scheduled), and the
 open period with sales up to now. ``DEMO-CONSUMER`` is not touched: it keeps exactly its 10,000
@@ -81,7 +82,10 @@ def seed_history(container: Container, demo_merchant_id: str, now: dt.datetime |
         c.grants.grant(GrantRequest(grant_id=f"DEMO-HIST-{consumer}", consumer_id=consumer, points=CONSUMER_POINTS,
                                     expires_on=expires))
 
-    shops = [(demo_merchant_id, 0.6), *((mid, rate) for mid, _, _, _, rate in SHOPS)]
+    # (merchant, shop, sales per open day): the demo merchant's sales spread over its shops
+    demo_stores = sorted(container.merchants.store_ids(demo_merchant_id), key=lambda s: (s != demo_merchant_id, s))
+    shops = [(demo_merchant_id, sid, 0.6 if sid == demo_merchant_id else 0.35) for sid in demo_stores]
+    shops += [(mid, mid, rate) for mid, _, _, _, rate in SHOPS]
     current = period_of(now)
     closed = _past_periods(current, start_day)
     # The carried payout: the gift shop sells nothing in the second-newest closed period and has a
@@ -94,7 +98,7 @@ def seed_history(container: Container, demo_merchant_id: str, now: dt.datetime |
         for period in closed:  # each period closes the night after it ends, its files follow
             if jst_date(period.end_utc) == day:
                 _settle(c, clock, period, closed, now)
-        for mid, rate in shops:
+        for mid, store, rate in shops:
             if quiet_period and mid == quiet_shop and period_of(_at(day, 12)) == quiet_period:
                 continue
             count = _poisson(rng, rate * (1.4 if day.weekday() >= 5 else 1.0))
@@ -105,9 +109,9 @@ def seed_history(container: Container, demo_merchant_id: str, now: dt.datetime |
                 clock.set(moment)
                 amount = rng.choice((300, 500, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4800))
                 consumer = rng.choice(CONSUMERS)
-                key = f"demo-{mid}-{moment.isoformat()}"
+                key = f"demo-{store}-{moment.isoformat()}"
                 result = c.payments.pay(PayCommand(consumer_id=consumer, idempotency_key=key, amount=amount,
-                                                   merchant_id=mid, fingerprint=key), render_created)
+                                                   store_id=store, fingerprint=key), render_created)
                 payments += 1
                 sold.append((str(json.loads(result.body)["payment_id"]), mid))
                 if payments % 17 == 0:  # a wrong amount, cancelled a few minutes later
@@ -119,7 +123,7 @@ def seed_history(container: Container, demo_merchant_id: str, now: dt.datetime |
             clock.set(_at(day, 17, 30))
             key = f"demo-large-{day.isoformat()}"
             big = c.payments.pay(PayCommand(consumer_id=CONSUMERS[0], idempotency_key=key, amount=9_800,
-                                            merchant_id=quiet_shop, fingerprint=key), render_created)
+                                            store_id=quiet_shop, fingerprint=key), render_created)
             payments += 1
             clock.set(_at(day + dt.timedelta(days=1), 10, 5))  # cancelled the next morning: the next period
             pid = str(json.loads(big.body)["payment_id"])

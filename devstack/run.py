@@ -100,6 +100,9 @@ class DemoData:
     merchant_id: str = "MDEMOSHOP1"
     merchant_name_ja: str = "おながわ商店(デモ)"
     merchant_name_en: str = "ONAGAWA DEMO SHOP"
+    store_id: str = "MDEMOSTR02"  # the demo merchant's second shop (its first is the merchant id)
+    store_name_ja: str = "おながわ商店 駅前店(デモ)"
+    store_name_en: str = "ONAGAWA DEMO EKIMAE"
     consumer_id: str = "DEMO-CONSUMER"
     consumer_points: int = 10_000
     grant_id: str = "DEMO-GRANT-1"
@@ -211,6 +214,9 @@ def seed_demo(container: Container, demo: DemoData = DEMO) -> SeedResult:
             raise
         merchant_created = False
         qr_payload = container.merchants.qr_payload(container.merchants.get(demo.merchant_id))
+    if container.merchants.repo.get_store(demo.store_id) is None:
+        container.merchants.add_store(demo.merchant_id, name_ja=demo.store_name_ja, name_en=demo.store_name_en,
+                                      mcc=None, store_id=demo.store_id)
     expires_on = dt.date(jst_date(now).year + 1, 12, 31)
     grant_created = False
     try:

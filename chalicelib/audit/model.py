@@ -31,6 +31,8 @@ ACTION_LABELS = {
     "audit_export": "操作履歴CSV",
     "store_add": "店舗追加",
     "store_change": "店舗変更",
+    "store_suspend": "店舗の利用停止",
+    "store_reactivate": "店舗の利用再開",
     "merchant_register": "事業者登録",
     "merchant_suspend": "利用停止",
     "merchant_reactivate": "利用再開",

@@ -21,6 +21,7 @@ from chalicelib.console.history import STATUS_LABEL, HistoryService
 from chalicelib.console.ranges import Range
 from chalicelib.core.clock import Clock, csv_time
 from chalicelib.payments.model import Payment
+from chalicelib.payments.repository import Stores
 from chalicelib.store.files import Files, neutralise
 
 HEADERS = ["取引日時", "決済ID", "店舗名", "利用者ID", "ポイント", "状態", "取消日時"]
@@ -30,7 +31,7 @@ def csv_cells(payment: Payment) -> list[str]:
     return [
         csv_time(payment.completed_at),
         payment.payment_id,
-        neutralise(payment.name_ja),
+        neutralise(payment.store_name),
         neutralise(payment.consumer_id),
         str(payment.amount),
         STATUS_LABEL[payment.status],
@@ -54,12 +55,14 @@ class ExportService:
         self.clock = clock
         self.ttl_seconds = ttl_seconds
 
-    def export(self, merchant_id: str, rng: Range) -> ExportResult:
+    def export(self, merchant_id: str, rng: Range, stores: Stores = None) -> ExportResult:
+        """The range's payments (of these shops; None: every shop) as a CSV file and a link to it."""
         now = self.clock.now()
         stamp = rng.from_label.replace(":", "").replace("-", "") + "-" + rng.to_label.replace(":", "").replace("-", "")
         filename = f"取引履歴_{stamp}.csv"
         key = f"exports/{merchant_id}/{secrets.token_urlsafe(24)}/{filename}"
-        rows = self.files.write_csv(key, HEADERS, (csv_cells(p) for p in self.history.iter_range(merchant_id, rng)))
+        payments = self.history.iter_range(merchant_id, rng, stores)
+        rows = self.files.write_csv(key, HEADERS, (csv_cells(p) for p in payments))
         return ExportResult(url=self.files.link(key, filename, self.ttl_seconds),
                             expires_at=now + dt.timedelta(seconds=self.ttl_seconds), rows=rows, key=key,
                             filename=filename)

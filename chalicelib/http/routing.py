@@ -68,6 +68,7 @@ class Ctx(msgspec.Struct, frozen=True):
     request: Request
     principal: Principal | None
     container: bootstrap.Container
+    memo: dict[str, Any] = msgspec.field(default_factory=dict)  # reads kept for this request only
 
     def header(self, name: str) -> str | None:
         value = self.request.headers.get(name)
@@ -98,14 +99,27 @@ class Ctx(msgspec.Struct, frozen=True):
         return self.me.staff_role
 
     def merchant_stores(self) -> frozenset[str]:
-        return self.container.merchant_store_ids(self.merchant_id)
+        """Every shop of the signed-in merchant, read once per request."""
+        if "stores" not in self.memo:
+            self.memo["stores"] = self.container.merchant_store_ids(self.merchant_id)
+        stores: frozenset[str] = self.memo["stores"]
+        return stores
 
     def store_filter(self, requested: str) -> frozenset[str] | None:
         """The shops this request may see: ``None`` for every shop of the merchant, else a non-empty
         set. A named shop of another merchant → 404; outside the member's scope → 403."""
         from chalicelib.accounts.scope import allowed_stores
 
-        return allowed_stores(self.me.store_ids, requested, self.merchant_stores())
+        scope = self.me.store_ids
+        # Without reading the merchant's shops where the answer cannot depend on them (a poll of the
+        # live feed stays one small read): a scope only ever names shops of its own merchant (checked
+        # when the member was added; shops are never removed), the merchant id is its default shop, and
+        # a shop once seen to be the merchant's stays so.
+        if not requested:
+            return None if scope is None else frozenset(scope)
+        mine = (scope is not None and requested in scope) or self.container.merchant_has_store(self.merchant_id,
+                                                                                                requested)
+        return allowed_stores(scope, requested, frozenset({requested}) if mine else frozenset())
 
     def require_store(self, store_id: str) -> None:
         """403 when a record of this merchant belongs to a shop outside the member's scope."""

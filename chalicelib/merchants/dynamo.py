@@ -8,13 +8,15 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
+
 from chalicelib.accounts.dynamo import account_item
 from chalicelib.accounts.model import Account
 from chalicelib.accounts.repository import LoginIdTaken
 from chalicelib.core.clock import utc_key
 from chalicelib.merchants.bank import BankAccount
-from chalicelib.merchants.model import ACTIVE, Merchant
-from chalicelib.merchants.repository import MerchantIdTaken, merchant_not_found
+from chalicelib.merchants.model import ACTIVE, Merchant, Store
+from chalicelib.merchants.repository import MerchantIdTaken, StoreIdTaken, merchant_not_found, store_not_found
 from chalicelib.store import connection as db
 from chalicelib.store.models import (
     AGG_SHARDS,
@@ -22,8 +24,11 @@ from chalicelib.store.models import (
     AccountItem,
     BankMap,
     MerchantItem,
+    StoreItem,
     TillItem,
     merchant_pk,
+    store_index_pk,
+    store_sk,
     till_pk,
     till_sk,
 )
@@ -52,6 +57,25 @@ def merchant_item(m: Merchant) -> MerchantItem:
     )
 
 
+def store_from_item(item: StoreItem) -> Store:
+    return Store(store_id=item.store_id, merchant_id=item.merchant_id, name_ja=item.name_ja, name_en=item.name_en,
+                 mcc=item.mcc, city=item.city, status=item.status, created_at=item.created_at)
+
+
+def store_item(s: Store) -> StoreItem:
+    return StoreItem(merchant_pk(s.merchant_id), store_sk(s.store_id), store_id=s.store_id, merchant_id=s.merchant_id,
+                     name_ja=s.name_ja, name_en=s.name_en, mcc=s.mcc, city=s.city, status=s.status,
+                     created_at=s.created_at, gsi2pk=store_index_pk(s.store_id), gsi2sk="SHOP")
+
+
+def _put_tills(tx: db.Transaction, store_id: str, status: str, now: dt.datetime, *, reserve: bool = False) -> None:
+    """Every shard of a shop's till status; ``reserve``: shard 0 must not exist yet (the id is new)."""
+    for shard in range(AGG_SHARDS):
+        condition = TillItem.pk.does_not_exist() if reserve and shard == 0 else None
+        tx.put(f"till{shard}", TillItem(till_pk(store_id), till_sk(shard), status=status, updated_at=now),
+               condition=condition)
+
+
 class DynamoMerchantRepository:
     def get(self, merchant_id: str) -> Merchant | None:
         try:
@@ -72,32 +96,37 @@ class DynamoMerchantRepository:
         tx = db.Transaction()
         tx.put("merchant", merchant_item(merchant), condition=MerchantItem.pk.does_not_exist())
         tx.put("login", account_item(owner), condition=AccountItem.pk.does_not_exist())
-        for shard in range(AGG_SHARDS):
-            tx.put(f"till{shard}", TillItem(till_pk(merchant.merchant_id), till_sk(shard), status=merchant.status,
-                                            updated_at=merchant.created_at))
+        # the default shop's till; its shard 0 also tells whether an added shop already has this id
+        _put_tills(tx, merchant.merchant_id, merchant.status, merchant.created_at, reserve=True)
         try:
             tx.commit()
         except db.TransactionCancelled as exc:
             if exc.failed("login"):
                 raise LoginIdTaken() from None
-            if exc.failed("merchant"):
+            if exc.failed("merchant") or exc.failed("till0"):
                 raise MerchantIdTaken() from None
             raise
 
     def set_status(self, merchant_id: str, status: str, now: dt.datetime) -> Merchant:
-        """The profile and every shard of the till status together: a payment checks one shard."""
+        """The profile and every shard of the default shop's till status together (a payment checks one
+        shard), then the till of each added shop, one transaction per shop (a transaction holds at most
+        100 items). A run stopped half way leaves some added shops as they were; the operator's retry
+        of the same suspension or reactivation writes them all again."""
         tx = db.Transaction()
         tx.update("merchant", MerchantItem(merchant_pk(merchant_id), "PROFILE"),
                   [MerchantItem.status.set(status), MerchantItem.updated_at.set(now)],
                   condition=MerchantItem.pk.exists())
-        for shard in range(AGG_SHARDS):
-            tx.put(f"till{shard}", TillItem(till_pk(merchant_id), till_sk(shard), status=status, updated_at=now))
+        _put_tills(tx, merchant_id, status, now)
         try:
             tx.commit()
         except db.TransactionCancelled as exc:
             if exc.failed("merchant"):
                 raise merchant_not_found() from None
             raise
+        for shop in self.stores(merchant_id):
+            shop_tx = db.Transaction()
+            _put_tills(shop_tx, shop.store_id, shop.status if status == ACTIVE else status, now)
+            shop_tx.commit()
         merchant = self.get(merchant_id)
         assert merchant is not None  # merchants are never deleted
         return merchant
@@ -115,3 +144,43 @@ class DynamoMerchantRepository:
 
     def set_login_id(self, merchant_id: str, login_id: str, now: dt.datetime) -> Merchant:
         return self._update(merchant_id, [MerchantItem.login_id.set(login_id), MerchantItem.updated_at.set(now)])
+
+    # -- shops ----------------------------------------------------------------------------------
+    def stores(self, merchant_id: str) -> list[Store]:
+        items = StoreItem.query(merchant_pk(merchant_id), StoreItem.sk.startswith("STORE#"), consistent_read=True)
+        return sorted((store_from_item(i) for i in items), key=lambda s: (s.created_at, s.store_id))
+
+    def get_store(self, store_id: str) -> Store | None:
+        for item in StoreItem.gsi2.query(store_index_pk(store_id), limit=1):
+            return store_from_item(item)
+        return None
+
+    def add_store(self, store: Store, payable: str) -> None:
+        if store.store_id == store.merchant_id:  # its default shop: the checks below would name one item twice
+            raise StoreIdTaken()
+        tx = db.Transaction()
+        tx.put("store", store_item(store), condition=StoreItem.pk.does_not_exist())
+        tx.check("merchant", MerchantItem, merchant_pk(store.merchant_id), "PROFILE", MerchantItem.pk.exists())
+        tx.check("id", MerchantItem, merchant_pk(store.store_id), "PROFILE", MerchantItem.pk.does_not_exist())
+        _put_tills(tx, store.store_id, payable, store.created_at, reserve=True)
+        try:
+            tx.commit()
+        except db.TransactionCancelled as exc:
+            if exc.failed("merchant"):
+                raise merchant_not_found() from None
+            if exc.conditions & {"store", "id", "till0"}:
+                raise StoreIdTaken() from None
+            raise
+
+    def set_store_status(self, store: Store, status: str, payable: str, now: dt.datetime) -> Store:
+        tx = db.Transaction()
+        tx.update("store", StoreItem(merchant_pk(store.merchant_id), store_sk(store.store_id)),
+                  [StoreItem.status.set(status), StoreItem.updated_at.set(now)], condition=StoreItem.pk.exists())
+        _put_tills(tx, store.store_id, payable, now)
+        try:
+            tx.commit()
+        except db.TransactionCancelled as exc:
+            if exc.failed("store"):
+                raise store_not_found() from None
+            raise
+        return msgspec.structs.replace(store, status=status)

@@ -99,11 +99,34 @@ def qr_letter_html(
     contact_name: str,
     contact_hours: str,
     contact_address: str,
+    store_id: str | None = None,
 ) -> str:
-    """A print-ready A4 page: the QR to post at the till above a cut line, login details below it."""
+    """A print-ready A4 page: the QR to post at the till above a cut line, login details below it.
+
+    ``store_id``: the letter of a shop added to the merchant, whose QR names that shop; its people sign
+    in with their own staff logins, so the page carries no login ID or password."""
     e = escape
     password = e(initial_password) if initial_password is not None else e(REISSUE_NOTE)
     password_class = "secret" if initial_password is not None else ""
+    shop_line = f'<p class="mid">店舗ID: {e(store_id)}</p>\n' if store_id else ""
+    if store_id:
+        login = f"""<h2>地域ポイントコンソール</h2>
+<p>この店舗の売上は、事業者のコンソール({e(console_url)})で店舗を選んで確認できます。
+店舗の方のログインは、事業者のオーナーがコンソールの「スタッフ」で担当店舗を選んで発行します。</p>
+"""
+    else:
+        login = f"""<h2>地域ポイントコンソールへのログイン</h2>
+<table class="login">
+<tr><th>コンソールのアドレス</th><td>{e(console_url)}</td></tr>
+<tr><th>ログインID</th><td class="secret">{e(login_id)}</td></tr>
+<tr><th>初期パスワード</th><td class="{password_class}">{password}</td></tr>
+</table>
+<ul>
+<li>上のアドレスをパソコンやスマートフォンのブラウザに入力し、ログインIDと初期パスワードでログインしてください。</li>
+<li>初めてログインしたら、すぐにパスワードを変更してください。</li>
+<li>この下半分はログイン情報が書かれた大切な書類です。掲示せず、他の人の目に触れない場所に保管してください。</li>
+</ul>
+"""
     return f"""<!DOCTYPE html>
 <html lang="ja">
 <head>
@@ -120,7 +143,7 @@ def qr_letter_html(
 <p class="shop">{e(name_ja)}</p>
 <p class="shop-en">{e(name_en)}</p>
 <p class="mid">事業者ID: {e(merchant_id)}</p>
-</section>
+{shop_line}</section>
 
 <div class="cut"><span>きりとり線(上の部分をレジ付近に掲示してください)</span></div>
 
@@ -140,18 +163,7 @@ def qr_letter_html(
 お客さまの画面だけでなく、<strong>コンソールに新しいお支払いとその金額が出たこと</strong>をご確認ください。
 誤ったお支払いはコンソールから取消できます。</p>
 
-<h2>地域ポイントコンソールへのログイン</h2>
-<table class="login">
-<tr><th>コンソールのアドレス</th><td>{e(console_url)}</td></tr>
-<tr><th>ログインID</th><td class="secret">{e(login_id)}</td></tr>
-<tr><th>初期パスワード</th><td class="{password_class}">{password}</td></tr>
-</table>
-<ul>
-<li>上のアドレスをパソコンやスマートフォンのブラウザに入力し、ログインIDと初期パスワードでログインしてください。</li>
-<li>初めてログインしたら、すぐにパスワードを変更してください。</li>
-<li>この下半分はログイン情報が書かれた大切な書類です。掲示せず、他の人の目に触れない場所に保管してください。</li>
-</ul>
-
+{login}
 <h2>お問い合わせ</h2>
 <p class="contact">{e(contact_name)} 電話 {e(contact_phone)}<br>
 {e(contact_hours)}<br>

@@ -1,4 +1,4 @@
-"""Merchant registration, listing, suspension, access, password reset and QR lookup.
+"""Merchant registration, listing, suspension, access, password reset, shops and QR lookup.
 
 Invariants:
 - A merchant and its console login are created together in one transaction; the initial password
@@ -13,6 +13,12 @@ Invariants:
   every staff login of the merchant.
 - Names are checked against the QR field rules before anything is written, so every stored
   merchant encodes to a valid QR payload.
+- Shops: the default shop is the merchant itself (same id), derived on every read, never stored; so a
+  merchant registered before shops existed has it with no migration step. Added shops get a fresh id
+  of the merchant-id style that no merchant or shop has. A payment or a QR lookup resolves a shop id
+  to its merchant: first as a merchant id (the default shop, by far the most common), then as an
+  added shop. A shop can be paid while both it and its merchant are active; the status a payment
+  checks (its till) is written with every change of either.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from chalicelib.core.clock import Clock
 from chalicelib.core.errors import InvalidRequest, MerchantUnavailable, NotFound
 from chalicelib.core.ids import new_id, new_login_id, new_secret_password
 from chalicelib.merchants.bank import BankAccount
-from chalicelib.merchants.model import ACTIVE, REVOKED, Merchant
+from chalicelib.merchants.model import ACTIVE, REVOKED, SUSPENDED, Merchant, Store, default_store
 from chalicelib.merchants.qr import decode_merchant_qr, encode_merchant_qr, validate_name_en, validate_name_ja
-from chalicelib.merchants.repository import MerchantRepository, merchant_not_found
+from chalicelib.merchants.repository import MerchantRepository, merchant_not_found, store_not_found
 
 DEFAULT_MCC = "5999"
 
@@ -88,8 +94,9 @@ class MerchantService:
     def qr_payload(self, merchant: Merchant) -> str:
         return encode_merchant_qr(merchant.qr(), guid=self.guid)
 
-    def lookup_qr(self, payload: str) -> Merchant:
-        return self.require_active(decode_merchant_qr(payload, guid=self.guid).merchant_id)
+    def lookup_qr(self, payload: str) -> Store:
+        """The active shop a scanned code names (``InvalidQR``, ``MerchantUnavailable``)."""
+        return self.require_active_store(decode_merchant_qr(payload, guid=self.guid).merchant_id)
 
     def merchant_id_from_qr(self, payload: str) -> str:
         return decode_merchant_qr(payload, guid=self.guid).merchant_id
@@ -102,6 +109,69 @@ class MerchantService:
         if not merchant.active:
             raise MerchantUnavailable()
         return merchant
+
+    # -- shops --------------------------------------------------------------------------------
+    def store(self, store_id: str) -> Store:
+        """Any shop by its id: a merchant id names the default shop (``NotFound`` otherwise)."""
+        if not 0 < len(store_id) <= 64:
+            raise store_not_found()
+        merchant = self.repo.get(store_id)
+        if merchant is not None:
+            return default_store(merchant)
+        found = self.repo.get_store(store_id)
+        if found is None:
+            raise store_not_found()
+        return found
+
+    def merchant_store(self, merchant_id: str, store_id: str) -> Store:
+        """A shop of this merchant; a shop of another merchant answers 404 like an unknown one."""
+        store = self.store(store_id)
+        if store.merchant_id != merchant_id:
+            raise store_not_found()
+        return store
+
+    def stores(self, merchant_id: str) -> list[Store]:
+        """Every shop of the merchant, the default one first (``NotFound`` for an unknown merchant)."""
+        return [default_store(self.get(merchant_id)), *self.repo.stores(merchant_id)]
+
+    def store_ids(self, merchant_id: str) -> frozenset[str]:
+        """The ids of every shop of the merchant: one Query (the merchant id is its default shop's)."""
+        return frozenset({merchant_id, *(s.store_id for s in self.repo.stores(merchant_id))})
+
+    def store_qr_payload(self, store: Store) -> str:
+        return encode_merchant_qr(store.qr(), guid=self.guid)
+
+    def require_active_store(self, store_id: str) -> Store:
+        """The shop, if it can be paid now: it and its merchant active (``MerchantUnavailable``)."""
+        try:
+            store = self.store(store_id)
+        except NotFound:
+            raise MerchantUnavailable("このお店は登録されていません。", param="merchant_id") from None
+        if not store.active:
+            raise MerchantUnavailable()
+        if not store.is_default:
+            merchant = self.repo.get(store.merchant_id)
+            if merchant is None or not merchant.active:
+                raise MerchantUnavailable()
+        return store
+
+    def add_store(self, merchant_id: str, *, name_ja: str, name_en: str, mcc: str | None,
+                  store_id: str | None = None) -> Store:
+        ja, en = clean_names(name_ja, name_en)
+        merchant = self.get(merchant_id)
+        store = Store(store_id=store_id or "M" + new_id(9), merchant_id=merchant.merchant_id, name_ja=ja, name_en=en,
+                      mcc=mcc or merchant.mcc, city=self.city, status=ACTIVE, created_at=self.clock.now())
+        self.repo.add_store(store, ACTIVE if merchant.active else merchant.status)
+        return store
+
+    def set_store_status(self, merchant_id: str, store_id: str, status: str) -> Store:
+        """Suspend or reactivate an added shop; the default shop follows its merchant (400 here)."""
+        store = self.merchant_store(merchant_id, store_id)
+        if store.is_default:
+            raise InvalidRequest("既定の店舗は事業者ごと利用停止・再開してください。", param="store_id")
+        merchant = self.get(merchant_id)
+        payable = status if merchant.active else SUSPENDED
+        return self.repo.set_store_status(store, status, payable, self.clock.now())
 
     # -- changes ------------------------------------------------------------------------------
     def set_status(self, merchant_id: str, status: str) -> Merchant:

@@ -35,11 +35,13 @@ class GrantRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class PaymentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Pay a shop: its scanned QR payload or its merchant id, and the amount."""
+    """Pay a shop: its scanned QR payload, its shop id or its merchant id (the default shop), and the
+    amount. Exactly one of ``qr``, ``store_id`` and ``merchant_id``."""
 
     amount: Points
     qr: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
     merchant_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    store_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
 MAX_CLAIM_BATCH = 10_000

@@ -192,6 +192,17 @@ def _add_totals(tx: db.Transaction, deltas: list[tuple[AggregateKey, Counts]]) -
         tx.update(f"total{n}", item, actions)
 
 
+def _store_condition(merchant_id: str, stores: frozenset[str] | None) -> Any:
+    """A filter keeping the payments of these shops (None: no filter). A payment from before shops has
+    no ``store_id``: it belongs to the default shop, whose id is the merchant id."""
+    if stores is None:
+        return None
+    condition = PaymentItem.store_id.is_in(*sorted(stores))
+    if merchant_id in stores:
+        condition = condition | PaymentItem.store_id.does_not_exist()
+    return condition
+
+
 def _rejected(exc: db.TransactionCancelled) -> WriteRejected:
     return WriteRejected(exc.conditions)
 
@@ -242,26 +253,33 @@ class DynamoPaymentRepository:
 
     def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
                      newest_first: bool, limit: int | None = None, after: Key | None = None,
-                     status: str | None = None) -> tuple[list[Payment], Key | None]:
+                     status: str | None = None, stores: frozenset[str] | None = None
+                     ) -> tuple[list[Payment], Key | None]:
         # BETWEEN is inclusive and the range end exclusive: every sort key is "<stamp>#<id>", so the
         # bare stamp of the end instant sorts before any key at that instant and excludes it.
         kwargs: dict[str, Any] = {"last_evaluated_key": after}
         if limit is not None:
             kwargs.update(limit=limit, page_size=limit + 1)  # one more tells whether anything is left
+        condition = _store_condition(merchant_id, stores)
         if status is not None:
-            kwargs["filter_condition"] = PaymentItem.status == status
+            wanted = PaymentItem.status == status
+            condition = wanted if condition is None else condition & wanted
+        if condition is not None:
+            kwargs["filter_condition"] = condition
         results = PaymentItem.query(merchant_day_pk(merchant_id, day), index_name="gsi1",
                                     range_key_condition=PaymentItem.gsi1sk.between(utc_key(start), utc_key(end)),
                                     scan_index_forward=not newest_first, **kwargs)
         items, last = _page(results, limit)
         return [payment_from_item(i) for i in items], last
 
-    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime) -> Counts:
+    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime,
+                    stores: frozenset[str] | None = None) -> Counts:
         counts = Counts()
         # only what is counted travels: fewer, smaller pages (read units are the same: DynamoDB
         # charges the whole items)
         for item in PaymentItem.query(merchant_day_pk(merchant_id, day), index_name="gsi1",
                                       range_key_condition=PaymentItem.gsi1sk.between(utc_key(start), utc_key(end)),
+                                      filter_condition=_store_condition(merchant_id, stores),
                                       attributes_to_get=["kind", "amount", "status"]):
             counts.sales_count += 1
             counts.sales_points += item.amount
@@ -270,10 +288,13 @@ class DynamoPaymentRepository:
                 counts.cancelled_points += item.amount
         return counts
 
-    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
+    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date, stores: frozenset[str] | None = None
+                   ) -> dict[dt.date, Counts]:
         out: dict[dt.date, Counts] = {}
         condition = DayAggItem.sk.between(f"D#{first.isoformat()}", f"D#{last.isoformat()}#\uffff")
         for item in DayAggItem.query(agg_pk(merchant_id), range_key_condition=condition, consistent_read=True):
+            if stores is not None and (item.store_id or merchant_id) not in stores:
+                continue
             day = dt.date.fromisoformat(item.sk.split("#")[1])
             out.setdefault(day, Counts()).add(counts_of(item))
         return out

@@ -96,25 +96,28 @@ class FakePaymentRepository:
 
     def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
                      newest_first: bool, limit: int | None = None, after: Key | None = None,
-                     status: str | None = None) -> tuple[list[Payment], Key | None]:
+                     status: str | None = None, stores: frozenset[str] | None = None
+                     ) -> tuple[list[Payment], Key | None]:
         rows = sorted((p for p in self.payments.values() if p.merchant_id == merchant_id
                        and jst_date(p.completed_at) == day and start <= p.completed_at < end
-                       and status in (None, p.status)),
+                       and status in (None, p.status) and (stores is None or p.store_id in stores)),
                       key=lambda p: (p.completed_at, p.payment_id), reverse=newest_first)
         return self._page(rows, limit, after)
 
-    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime) -> Counts:
+    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime,
+                    stores: frozenset[str] | None = None) -> Counts:
         counts = Counts()
-        for p in self.day_payments(merchant_id, day, start, end, newest_first=False)[0]:
+        for p in self.day_payments(merchant_id, day, start, end, newest_first=False, stores=stores)[0]:
             counts.add(Counts(sales_count=1, sales_points=p.amount))
             if p.cancelled:
                 counts.add(Counts(cancelled_count=1, cancelled_points=p.amount))
         return counts
 
-    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
+    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date, stores: frozenset[str] | None = None
+                   ) -> dict[dt.date, Counts]:
         out: dict[dt.date, Counts] = {}
         for key, counts in self.totals.items():
-            if key.merchant_id == merchant_id and key.scope == DAY:
+            if key.merchant_id == merchant_id and key.scope == DAY and (stores is None or key.store_id in stores):
                 day = dt.date.fromisoformat(key.bucket)
                 if first <= day <= last:
                     out.setdefault(day, Counts()).add(counts)
@@ -254,8 +257,7 @@ class FakePaymentRepository:
             failed.add("wallet")
         if payment.payment_id in self.payments:
             failed.add("payment")
-        merchant = self.merchants.get(payment.merchant_id)
-        if merchant is None or not merchant.active:
+        if not self.merchants.payable(payment.store_id):
             failed.add("merchant")
         if (record.consumer_id, record.key) in self.records:
             failed.add("idempotency")

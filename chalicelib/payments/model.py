@@ -40,6 +40,11 @@ class Payment(msgspec.Struct, frozen=True):
     def cancelled(self) -> bool:
         return self.status == CANCELLED
 
+    @property
+    def store_name(self) -> str:
+        """The shop's name as paid (a payment from before shops: its merchant's, the default shop's)."""
+        return self.name_ja
+
 
 class LedgerEvent(msgspec.Struct, frozen=True):
     """A settlement event: a sale at its payment time or a cancellation at its own time."""

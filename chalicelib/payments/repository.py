@@ -28,6 +28,7 @@ from chalicelib.payments.wallet import Lot, Wallet
 
 IDEMPOTENCY_TTL = dt.timedelta(days=7)
 Key = dict[str, Any]
+Stores = frozenset[str] | None  # a filter by shop: None is every shop of the merchant
 
 
 class PaymentRepository(Protocol):
@@ -46,17 +47,20 @@ class PaymentRepository(Protocol):
 
     def day_payments(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime, *,
                      newest_first: bool, limit: int | None = None, after: Key | None = None,
-                     status: str | None = None) -> tuple[list[Payment], Key | None]:
+                     status: str | None = None, stores: Stores = None) -> tuple[list[Payment], Key | None]:
         """A merchant's payments made in ``[start, end)``, which lies within the JST ``day``; ``limit``
-        None reads them all; ``status`` keeps only completed or only cancelled ones. The key is None
-        when nothing is left."""
+        None reads them all; ``status`` keeps only completed or only cancelled ones; ``stores`` only
+        those of these shops (None: every shop). The key is None when nothing is left."""
 
-    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime) -> Counts:
+    def span_counts(self, merchant_id: str, day: dt.date, start: dt.datetime, end: dt.datetime,
+                    stores: Stores = None) -> Counts:
         """Sales and cancelled sales among the payments of ``[start, end)`` within the JST ``day``,
         counted from the rows (the edges of a minute-precise range)."""
 
-    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date) -> dict[dt.date, Counts]:
-        """The merchant's totals per JST day from ``first`` to ``last`` (days without any: absent)."""
+    def day_counts(self, merchant_id: str, first: dt.date, last: dt.date, stores: Stores = None
+                   ) -> dict[dt.date, Counts]:
+        """The merchant's (or these shops') totals per JST day from ``first`` to ``last`` (days without
+        any: absent), from the per-shop day totals: one Query whatever ``stores`` is."""
 
     def period_counts(self, period_id: str) -> dict[str, Counts]:
         """Every merchant's totals for a settlement period (merchants without any: absent)."""

@@ -4,7 +4,8 @@ The transaction (all or nothing, built by the repository):
   1. the wallet's new lots   — on condition that its version is the one read (optimistic lock: nobody
                                changed the lots since, so the debit plan is exact)
   2. the payment             — on condition that the 決済ID is new
-  3. the merchant            — checked to be active
+  3. the shop's till status  — checked to be active (written with every change of the shop's or
+                               its merchant's status, so one check covers both)
   4. the idempotency record  — on condition that this key was never used
 
 Idempotency lives inside that transaction, so a payment and its idempotency record exist together
@@ -34,7 +35,7 @@ from chalicelib.core.errors import (
 )
 from chalicelib.core.ids import new_id
 from chalicelib.core.retry import backoff_seconds
-from chalicelib.merchants.model import Merchant
+from chalicelib.merchants.model import Store
 from chalicelib.payments.model import COMPLETED, IdempotencyRecord, Payment
 from chalicelib.payments.repository import Key, PaymentRepository
 from chalicelib.payments.wallet import Wallet, plan_debit
@@ -47,8 +48,9 @@ class PayCommand(msgspec.Struct, frozen=True):
     consumer_id: str
     idempotency_key: str
     amount: int
-    merchant_id: str
+    store_id: str  # the shop paid; a merchant id names its default shop
     fingerprint: str  # of the request body as the client sent it, for the same-body check
+    default_only: bool = False  # named by ``merchant_id``: only a merchant's default shop is meant
 
 
 class PayResult(msgspec.Struct, frozen=True):
@@ -73,29 +75,31 @@ def validate_idempotency_key(value: str | None) -> str:
 
 
 class MerchantNames:
-    """Shop names for responses, cached per warm Lambda for a minute.
+    """Shops (their merchant and names) by shop id, cached per warm Lambda for a minute: a payment
+    reads nothing but the wallet before its transaction.
 
-    Only names come from here: whether the shop may be paid is checked inside the transaction, so a
-    stale entry can never let a payment to a suspended shop through.
+    Only names and the shop's merchant come from here (neither ever changes for a shop id): whether the
+    shop may be paid is checked inside the transaction, so a stale entry can never let a payment to a
+    suspended shop through.
     """
 
-    def __init__(self, lookup: Callable[[str], Merchant], ttl_seconds: float = 60.0,
+    def __init__(self, lookup: Callable[[str], Store], ttl_seconds: float = 60.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._lookup = lookup
         self._ttl = ttl_seconds
         self._now = monotonic
-        self._entries: dict[str, tuple[float, Merchant]] = {}
+        self._entries: dict[str, tuple[float, Store]] = {}
         self._lock = threading.Lock()
 
-    def get(self, merchant_id: str) -> Merchant:
+    def get(self, store_id: str) -> Store:
         with self._lock:
-            hit = self._entries.get(merchant_id)
+            hit = self._entries.get(store_id)
         if hit and self._now() - hit[0] < self._ttl:
             return hit[1]
-        merchant = self._lookup(merchant_id)
+        store = self._lookup(store_id)
         with self._lock:
-            self._entries[merchant_id] = (self._now(), merchant)
-        return merchant
+            self._entries[store_id] = (self._now(), store)
+        return store
 
 
 class PaymentService:
@@ -133,7 +137,9 @@ class PaymentService:
         if cmd.amount > self.max_points:
             raise InvalidRequest(f"amount は {self.max_points:,} 以下にしてください。", param="amount")
         try:
-            merchant = self.merchants.get(cmd.merchant_id)
+            store = self.merchants.get(cmd.store_id)
+            if cmd.default_only and not store.is_default:
+                raise MerchantUnavailable("このお店は登録されていません。", param="merchant_id")
         except MerchantUnavailable:
             replay = self._replay(cmd)
             if replay:
@@ -150,9 +156,9 @@ class PaymentService:
                     return replay
                 raise
             payment = Payment(
-                payment_id=new_id(10), merchant_id=merchant.merchant_id, consumer_id=cmd.consumer_id,
+                payment_id=new_id(10), merchant_id=store.merchant_id, consumer_id=cmd.consumer_id,
                 amount=cmd.amount, status=COMPLETED, completed_at=now, cancelled_at=None,
-                name_ja=merchant.name_ja, name_en=merchant.name_en, shares=debit.shares,
+                name_ja=store.name_ja, name_en=store.name_en, shares=debit.shares, store_id=store.store_id,
             )
             body = render(payment, debit.balance_after)
             record = IdempotencyRecord(consumer_id=cmd.consumer_id, key=cmd.idempotency_key,

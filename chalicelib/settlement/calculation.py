@@ -63,16 +63,28 @@ def aggregate(events: Iterable[LedgerEvent]) -> dict[str, MerchantTotals]:
     """Sum sale and cancellation events per merchant."""
     totals: dict[str, MerchantTotals] = {}
     for event in events:
-        t = totals.setdefault(event.merchant_id, MerchantTotals())
-        if event.kind == "sale":
-            t.sales_count += 1
-            t.sales_points += event.amount
-        elif event.kind == "cancel":
-            t.cancel_count += 1
-            t.cancel_points += event.amount
-        else:
-            raise ValueError(f"unknown ledger event kind {event.kind!r}")
+        aggregate_into(totals.setdefault(event.merchant_id, MerchantTotals()), event)
     return totals
+
+
+def store_breakdown(events: Iterable[LedgerEvent]) -> dict[str, MerchantTotals]:
+    """Sum one merchant's sale and cancellation events per shop (a payout's detail): the shops' nets
+    add up to the merchant's ``sales_points - cancel_points`` for the same events."""
+    totals: dict[str, MerchantTotals] = {}
+    for event in events:
+        aggregate_into(totals.setdefault(event.store_id or event.merchant_id, MerchantTotals()), event)
+    return totals
+
+
+def aggregate_into(t: MerchantTotals, event: LedgerEvent) -> None:
+    if event.kind == "sale":
+        t.sales_count += 1
+        t.sales_points += event.amount
+    elif event.kind == "cancel":
+        t.cancel_count += 1
+        t.cancel_points += event.amount
+    else:
+        raise ValueError(f"unknown ledger event kind {event.kind!r}")
 
 
 def payout_lines(

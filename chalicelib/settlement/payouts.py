@@ -15,6 +15,7 @@ from chalicelib.core.periods import Period
 from chalicelib.merchants.repository import MerchantRepository
 from chalicelib.payments.repository import PaymentRepository
 from chalicelib.settlement import business_days
+from chalicelib.settlement.calculation import MerchantTotals, aggregate_into
 from chalicelib.settlement.closing import parse_period
 from chalicelib.settlement.model import (
     AMOUNT_FIELDS,
@@ -34,7 +35,8 @@ BUSY = "ほかの振込ファイルを作成中です。少し待ってからも
 TRANSFER_LEASE = dt.timedelta(minutes=2)  # longer than the API's timeout: a live generation keeps it
 REPORT_HEADER = ["期間", "店舗ID", "店舗名", "売上件数", "売上ポイント", "取消件数", "取消ポイント", "前期繰越",
                  "差引", "振込額", "次期繰越", "振込予定日", "状態"]
-DETAIL_HEADER = ["種別", "日時", "決済ID", "ポイント"]
+DETAIL_HEADER = ["種別", "日時", "決済ID", "店舗ID", "店舗名", "ポイント"]
+STORE_SUBTOTAL, DETAIL_TOTAL = "店舗小計", "合計"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,21 +101,45 @@ class PayoutService:
         key = f"reports/{period.id}/{secrets.token_urlsafe(18)}/{filename}"
         return self._link(key, filename, self.files.write_csv(key, REPORT_HEADER, rows))
 
+    def _store_names(self, merchant_id: str) -> dict[str, str]:
+        merchant = self.merchants.get(merchant_id)
+        names = {merchant_id: merchant.name_ja} if merchant is not None else {}
+        names.update({s.store_id: s.name_ja for s in self.merchants.stores(merchant_id)})
+        return names
+
     def detail(self, period_id: str, merchant_id: str) -> FileLink:
+        """A payout's events (sales and cancellations stamped in its period), each with its shop, then one
+        subtotal row per shop (its sales minus cancellations), their total, the balance carried in and
+        out, and the payout: total + carried in - carried out = payout. Streamed: memory holds one page
+        of events and one running total per shop."""
         period = parse_period(period_id)
-        self.payout(period.id, merchant_id)
+        payout = self.payout(period.id, merchant_id)
+        names = self._store_names(merchant_id)
 
         def rows() -> Iterator[list[str]]:
+            by_store: dict[str, MerchantTotals] = {}
             after = None
             while True:
                 events, after = self.payments.merchant_events(merchant_id, period.start_utc, period.end_utc,
                                                               after=after, limit=500)
                 for e in events:
                     sale = e.kind == "sale"
-                    yield ["売上" if sale else "取消", csv_time(e.at), e.payment_id,
-                           str(e.amount if sale else -e.amount)]
+                    store = e.store_id or merchant_id
+                    aggregate_into(by_store.setdefault(store, MerchantTotals()), e)
+                    yield ["売上" if sale else "取消", csv_time(e.at), e.payment_id, store,
+                           neutralise(names.get(store, store)), str(e.amount if sale else -e.amount)]
                 if after is None:
-                    return
+                    break
+            # the default shop first, then the others in id order
+            for store in sorted(by_store, key=lambda s: (s != merchant_id, s)):
+                t = by_store[store]
+                yield [STORE_SUBTOTAL, "", "", store, neutralise(names.get(store, store)),
+                       str(t.sales_points - t.cancel_points)]
+            net = sum(t.sales_points - t.cancel_points for t in by_store.values())
+            yield [DETAIL_TOTAL, "", "", "", "", str(net)]
+            yield ["前期繰越", "", "", "", "", str(payout.carried_in)]
+            yield ["次期繰越", "", "", "", "", str(payout.carry_out)]
+            yield ["振込額", "", "", "", "", str(payout.payout)]
 
         filename = f"振込明細_{period.id}_{merchant_id}.csv"
         key = f"reports/{period.id}/{merchant_id}/{secrets.token_urlsafe(18)}/{filename}"

@@ -7,7 +7,10 @@ Key layout (``pk`` | ``sk`` | indexes, where ``gsiN`` = ``gsiNpk`` / ``gsiNsk``;
 - audit entry: ``AUDIT#M#<merchant>#<UTC month>`` (or ``AUDIT#OPS#<UTC month>`` for entries of no
   merchant) | ``<utc>#<audit id>`` | gsi1 ``AUDIT#ALL#<UTC month>`` / ``<utc>#<audit id>`` (TTL 3 years)
 - merchant: ``MERCHANT#<merchant>`` | ``PROFILE`` | gsi1 ``MERCHANTS`` / ``<created>#<merchant>``
-- till status: ``STORE#<store>`` | ``TILL#<k>`` (a payment checks one shard, at random)
+- shop (added; a merchant's default shop is the merchant itself and has no item): ``MERCHANT#<merchant>`` |
+  ``STORE#<store>`` | gsi2 ``SHOP#<store>`` / ``SHOP`` (the lookup by shop id)
+- till status: ``STORE#<store>`` | ``TILL#<k>`` (a payment checks one shard, at random; ``TILL#0`` also
+  reserves the id: a merchant or a shop is created only where it does not exist yet)
 - wallet: ``WALLET#<consumer>`` | ``WALLET`` | gsi4 ``WALLETS#<k>`` / ``<consumer>`` (keys only, sparse)
 - grant: ``GRANT#<grant id>`` | ``GRANT``
 - payment (sale): ``PAYMENT#<payment id>`` | ``PAYMENT`` | gsi1 ``M#<merchant>#<JST day>`` / ``<utc>#<id>``,
@@ -92,6 +95,14 @@ def audit_all_pk(month: str) -> str:
 
 def merchant_pk(merchant_id: str) -> str:
     return "MERCHANT#" + merchant_id
+
+
+def store_sk(store_id: str) -> str:
+    return "STORE#" + store_id
+
+
+def store_index_pk(store_id: str) -> str:
+    return "SHOP#" + store_id
 
 
 def wallet_pk(consumer_id: str) -> str:
@@ -303,6 +314,25 @@ class MerchantItem(Item):
     gsi1pk = UnicodeAttribute(default=MERCHANTS_INDEX_PK)
     gsi1sk = UnicodeAttribute()
     gsi1 = _index(1)
+
+
+class StoreItem(Item):
+    """An added shop, beside its merchant's profile: the merchant's shops are one Query."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    store_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    name_ja = UnicodeAttribute()
+    name_en = UnicodeAttribute()
+    mcc = UnicodeAttribute()
+    city = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = InstantAttribute()
+    updated_at = InstantAttribute(null=True)
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute(default="SHOP")
+    gsi2 = _index(2)
 
 
 # -- wallets, grants, payments --------------------------------------------------------------------

@@ -202,3 +202,34 @@ def test_periods_page_lists_periods_and_payouts(site: Site, page: Page) -> None:
         expect(page.locator("#payouts")).to_be_visible()
     else:
         expect(page.locator("#empty")).to_be_visible()
+
+
+def test_the_operator_lists_a_merchants_shops_and_adds_one(site: Site, page: Page, context: BrowserContext) -> None:
+    shop = site.shop("店舗追加テスト", "ADD STORE TEST")
+    admin_login(page, site)
+    row = page.locator(f"#merchant-table tr[data-merchant-id='{shop.merchant_id}']")
+    row.get_by_role("button", name="店舗追加テスト の店舗", exact=True).click()
+    panel = page.locator("#stores-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("#store-table tbody tr")).to_have_count(1)
+    expect(panel.locator("#store-table tbody tr").first).to_contain_text("店舗追加テスト(既定)")
+    page.get_by_label("追加する店舗の名前(日本語、25文字まで)").fill("店舗追加テスト 二号店")
+    page.get_by_label("追加する店舗の名前(英字、25文字まで)").fill("ADD STORE TEST 2")
+    page.get_by_role("button", name="店舗を追加").click()
+    expect(page.locator("#message")).to_contain_text("店舗「店舗追加テスト 二号店」を追加しました")
+    rows = panel.locator("#store-table tbody tr")
+    expect(rows).to_have_count(2)
+    added = rows.nth(1)
+    expect(added).to_contain_text("利用中")
+    store_id = added.get_attribute("data-store-id")
+    assert store_id and store_id != shop.merchant_id
+    with context.expect_page() as letter_info:
+        added.get_by_role("button", name="店舗追加テスト 二号店 の案内状を開く").click()
+    letter = letter_info.value
+    letter.wait_for_load_state()
+    expect(letter.locator("body")).to_contain_text("店舗追加テスト 二号店")
+    expect(letter.locator("body")).to_contain_text(store_id)
+    letter.close()
+    added.get_by_role("button", name="店舗追加テスト 二号店 を利用停止").click()
+    page.locator("#confirm-yes").click()
+    expect(panel.locator(f"tr[data-store-id='{store_id}']")).to_contain_text("停止中")

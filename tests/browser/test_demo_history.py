@@ -4,6 +4,8 @@ periods page with closed periods, payouts in every state and a Zengin download, 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -21,6 +23,11 @@ def period_label(period_id: str) -> str:
     return f"{year}年{int(month)}月 {'前半' if half == '1' else '後半'}"
 
 
+def _whole_history() -> tuple[dt.datetime, dt.datetime]:
+    now = dt.datetime.now(dt.UTC)
+    return now - dt.timedelta(days=400), now + dt.timedelta(days=1)
+
+
 @pytest.fixture(scope="module")
 def seeded(site: Site) -> tuple[str, ...]:
     run.seed_demo(site.container)
@@ -30,6 +37,9 @@ def seeded(site: Site) -> tuple[str, ...]:
     assert seed_history(site.container, run.DEMO.merchant_id).created is False  # once
     # the demo consumer is untouched: exactly its 10,000 points and no history
     assert site.balance(run.DEMO.consumer_id) == 10_000 and site.consumer_payments(run.DEMO.consumer_id) == []
+    # the demo merchant's history is spread over its two shops
+    events, _ = site.container.payment_repo.merchant_events(run.DEMO.merchant_id, *_whole_history())
+    assert {e.store_id for e in events} == {run.DEMO.merchant_id, run.DEMO.store_id}
     return summary.closed_periods
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import PHONE, PageErrors, Site, console_login, new_context, screenshot
+from tests.support import drive
 
 pytestmark = pytest.mark.browser
 
@@ -157,9 +158,96 @@ def test_an_owners_phone_menu_and_staff_page(site: Site, browser: Browser, page_
         expect(phone.locator("#store-choices")).to_be_visible()
         phone.get_by_role("button", name="追加する").click()
         expect(phone.locator("#issued")).to_be_visible()
-        expect(phone.locator("#staff-table tbody tr").nth(1)).to_contain_text(shop.merchant_id)
+        expect(phone.locator("#staff-table tbody tr").nth(1)).to_contain_text(shop.name_ja)
         screenshot(phone, "console-staff")
         scroll = phone.evaluate("document.documentElement.scrollWidth")
         assert scroll <= 390
     finally:
         context.close()
+
+
+def test_a_clerk_of_one_shop_sees_that_shops_register_view_only(site: Site, page: Page, browser: Browser,
+                                                                 page_errors: PageErrors) -> None:
+    """SPEC §6a: an owner with two shops adds a clerk for one of them; the clerk's till shows that shop's
+    payments and not the other's, and 取消 and the export stay out of reach."""
+    shop = site.shop("二店舗の店", "TWO SHOPS")
+    second = drive.add_store(site.container, shop.merchant_id, name_ja="二店舗の店 駅前店", name_en="TWO SHOPS EKIMAE")
+    consumer = site.consumer()
+    console_login(page, site, shop, "staff")
+    page.get_by_label("名前").fill("高橋 駅前")
+    page.get_by_label("役割").select_option("clerk")
+    page.get_by_text("選んだ店舗だけ").click()
+    choices = page.locator("#store-choices")
+    expect(choices).to_contain_text("二店舗の店 駅前店")
+    page.get_by_label("二店舗の店", exact=True).uncheck()
+    page.get_by_role("button", name="追加する").click()
+    expect(page.locator("#issued")).to_be_visible()
+    login_id = page.locator("#issued-login").inner_text()
+    initial = page.locator("#issued-password").inner_text()
+    member = page.locator("#staff-table tbody tr").nth(1)
+    expect(member).to_contain_text("レジ担当")
+    expect(member).to_contain_text("二店舗の店 駅前店")
+    status, staff = site.api("GET", "/v1/merchant/staff", token=site.login_token(shop))
+    assert status == 200 and staff["items"][1]["store_ids"] == [second]
+
+    clerk_context = new_context(browser)
+    clerk_context.on("page", page_errors.watch)
+    clerk = clerk_context.new_page()
+    try:
+        clerk.goto(f"{site.base}/console/")
+        clerk.wait_for_url("**/console/login*")
+        clerk.get_by_label("ログインID").fill(login_id)
+        clerk.get_by_label("パスワード").fill(initial)
+        clerk.get_by_role("button", name="ログイン").click()
+        clerk.wait_for_url("**/console/password?next=register")
+        clerk.get_by_label("今のパスワード(初期パスワード)").fill(initial)
+        clerk.get_by_label("新しいパスワード", exact=True).fill(CLERK_PASSWORD)
+        clerk.get_by_label("新しいパスワード(確認のためもう一度)").fill(CLERK_PASSWORD)
+        clerk.get_by_role("button", name="変更する").click()
+        clerk.wait_for_url("**/console/register")
+        expect(clerk.locator("#till-state")).to_have_text("接続中", timeout=10_000)
+
+        # a payment at the other shop first, then one at the clerk's: only the clerk's shows
+        elsewhere = str(drive.pay(site.container, consumer, shop.merchant_id, 777)["payment_id"])
+        mine = str(drive.pay(site.container, consumer, second, 420)["payment_id"])
+        expect(clerk.locator("#latest-id")).to_have_text(mine[-4:], timeout=10_000)
+        expect(clerk.locator("#latest-amount")).to_have_text("420")
+        expect(clerk.locator("#latest-shop")).to_have_text("二店舗の店 駅前店")
+        expect(clerk.locator("#today-count")).to_have_text("1")
+        expect(clerk.locator("#recent li")).to_have_count(1)
+        expect(clerk.locator("body")).not_to_contain_text("777")
+        expect(clerk.locator("#store-field")).to_be_hidden()  # one shop: no selector
+        screenshot(clerk, "console-clerk-one-shop-register")
+
+        # 取消 and the export are out of reach, on the pages and at the server
+        expect(clerk.locator("nav.sidemenu")).not_to_contain_text("取引情報")
+        clerk.goto(f"{site.base}/console/transactions")
+        clerk.wait_for_url("**/console/register")
+        clerk.goto(f"{site.base}/console/history")
+        expect(clerk.locator("#tx-table tbody tr")).to_have_count(1)
+        expect(clerk.locator("#tx-table")).to_contain_text(mine)
+        expect(clerk.locator("#tx-table")).not_to_contain_text(elsewhere)
+        expect(clerk.get_by_role("button", name="CSV形式でエクスポート")).to_have_count(0)
+        assert status_of(clerk, "POST", "/v1/merchant/exports", {}) == 403
+        for pid in (mine, elsewhere):
+            assert status_of(clerk, "POST", f"/v1/merchant/payments/{pid}/cancel", {"confirm_payment_id": pid}) == 403
+        assert status_of(clerk, "GET", f"/v1/merchant/payments/{elsewhere}") == 403
+        assert status_of(clerk, "GET", f"/v1/merchant/live?store_id={shop.merchant_id}") == 403
+    finally:
+        clerk_context.close()
+
+    # the owner sees both shops, and picks one on the till and in the history
+    page.goto(f"{site.base}/console/register")
+    expect(page.locator("#store-field")).to_be_visible()
+    expect(page.locator("#recent li")).to_have_count(2, timeout=10_000)
+    page.get_by_label("店舗").select_option(second)
+    page.wait_for_url(f"**/console/register?store_id={second}")
+    expect(page.locator("#recent li")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#latest-id")).to_have_text(mine[-4:])
+    page.goto(f"{site.base}/console/history")
+    expect(page.locator("#tx-table tbody tr")).to_have_count(2)
+    page.get_by_label("店舗").select_option(shop.merchant_id)
+    expect(page.locator("#tx-table tbody tr")).to_have_count(1)
+    expect(page.locator("#tx-table")).to_contain_text(elsewhere)
+    expect(page.locator("#completed-points")).to_have_text("777")
+    screenshot(page, "console-history-one-shop")

@@ -28,6 +28,7 @@ from tests.cli.conftest import invoke
 
 COMMANDS = {
     "merchants": ["register", "list", "suspend", "reactivate", "reset-password", "qr", "letter"],
+    "stores": ["add", "list", "qr", "letter", "suspend", "reactivate"],
     "grants": ["add", "bulk"],
     "claims": ["create", "list", "codes", "letters"],
     "ledger": ["check"],

@@ -114,7 +114,7 @@ def make_machine(engine: LocalEngine, keys_dir: Path) -> type[RuleBasedStateMach
             payments = self.stack.container.payments
             try:
                 payments.pay(PayCommand(consumer_id=consumer, idempotency_key=key, amount=int(body["amount"]),
-                                        merchant_id=str(body["merchant_id"]),
+                                        store_id=str(body["merchant_id"]),
                                         fingerprint=json.dumps(body, sort_keys=True)), render_created)
             except InsufficientPoints:
                 return False

@@ -157,6 +157,8 @@ def test_seeding_twice_changes_nothing(stack: Stack) -> None:
     assert stack.container.login.login("demo-operator", "demo-operator-pass").role == "operator"
     assert stack.container.login.login("demo-shop", "demo-shop-pass").merchant_id == "MDEMOSHOP1"
     assert stack.container.merchants.get("MDEMOSHOP1").name_ja == "おながわ商店(デモ)"
+    # the demo merchant has a second shop with its own QR code
+    assert [s.store_id for s in stack.container.merchants.stores("MDEMOSHOP1")] == ["MDEMOSHOP1", "MDEMOSTR02"]
 
 
 # -- the Makefile's `run` target, stopped by each signal ---------------------------------------------

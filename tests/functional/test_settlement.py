@@ -243,7 +243,9 @@ def test_api_reports_zengin_marks_and_merchant_history(ledger: Any, operator_tok
         detail = api.get("/v1/merchant/payouts/2026-10-1/detail", token=shop_token).body
         with urllib.request.urlopen(detail["url"], timeout=30) as resp:
             rows = resp.read().decode("utf-8-sig").split("\r\n")
-        assert rows[0] == "種別,日時,決済ID,ポイント" and rows[1].startswith("売上,") and rows[1].endswith(",4321")
+        assert rows[0] == "種別,日時,決済ID,店舗ID,店舗名,ポイント" and rows[1].startswith("売上,")
+        assert rows[1].endswith(",4321") and f",{b}," in rows[1]
+        assert f"店舗小計,,,{b}," in rows[2] and rows[2].endswith(",4321") and "振込額,,,,,4321" in rows
         other = api.get("/v1/merchant/payouts/2026-10-2/detail", token=shop_token)
         assert (other.status, other.error_code) == (404, "not_found")
 

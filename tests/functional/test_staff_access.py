@@ -12,8 +12,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from chalicelib.core.clock import JST, FixedClock
 from chalicelib.core.periods import Period
 from chalicelib.http.routing import ROUTES, RouteSpec
@@ -39,6 +37,7 @@ class Business:
         self.api = api
         self.stack = stack
         self.owner = api.login(reg.merchant.login_id, reg.initial_password)
+        self.second = drive.add_store(stack.container, self.id, name_ja=name_ja + " 二号店")  # a real second shop
 
     def add(self, role: str, store_ids: list[str] | None = None, name: str = "山田 花子") -> dict[str, Any]:
         body: dict[str, Any] = {"name": name, "role": role}
@@ -51,8 +50,8 @@ class Business:
     def sign_in(self, member: dict[str, Any]) -> str:
         return self.api.login(member["login_id"], member["initial_password"])
 
-    def sell(self, amount: int, consumer: str = "C-1") -> str:
-        return str(drive.pay(self.stack.container, consumer, self.id, amount)["payment_id"])
+    def sell(self, amount: int, consumer: str = "C-1", store: str | None = None) -> str:
+        return str(drive.pay(self.stack.container, consumer, store or self.id, amount)["payment_id"])
 
 
 def snapshot(stack: Stack) -> list[dict[str, Any]]:
@@ -65,18 +64,12 @@ def snapshot(stack: Stack) -> list[dict[str, Any]]:
     return sorted(items, key=lambda i: (i["pk"], i["sk"]))
 
 
-@pytest.fixture
-def two_shops(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The merchants' shops as the stores port will answer them: the default shop and a second one."""
-    monkeypatch.setattr(stack.container, "merchant_store_ids", lambda mid: frozenset({mid, mid + "-2"}))
-
-
 # -- the access matrix ----------------------------------------------------------------------------
 ACTORS = ("owner", "manager", "clerk", "outside", "disabled", "other")
-# Routes whose answer is the whole merchant's, or names one record of a shop: a member whose scope
-# misses a shop gets 403 (the second shop is the outside member's only one).
-NEEDS_SCOPE = {"merchant_transactions", "merchant_export", "merchant_daily_sales", "merchant_payouts",
-               "merchant_payout_detail", "merchant_payment", "merchant_cancel"}
+# Routes whose answer is the whole merchant's money (payouts), or that name one record of a shop (a
+# payment of the default shop here): a member whose scope misses a shop gets 403 (the second shop is the
+# outside member's only one). History, export, daily sales, live and the shop list filter to its shops.
+NEEDS_SCOPE = {"merchant_payouts", "merchant_payout_detail", "merchant_payment", "merchant_cancel"}
 # Routes that name a record of merchant A by id: merchant B's owner gets 404 from them.
 NAMES_A_RECORD = {"merchant_payment", "merchant_cancel", "merchant_payout_detail", "disable_staff", "enable_staff",
                   "reset_staff_password"}
@@ -112,7 +105,7 @@ def test_every_merchant_route_declares_its_staff_roles() -> None:
     assert all(set(r.staff_roles) == {"owner", "manager", "clerk"} for r in routes if r.name in SESSION_ROUTES)
 
 
-def test_access_matrix(api: Api, stack: Stack, two_shops: None) -> None:
+def test_access_matrix(api: Api, stack: Stack) -> None:
     c = stack.container
     clock = _clock(stack)
     drive.grant(c, "C-1", 100_000, "2027-12-31")
@@ -125,7 +118,7 @@ def test_access_matrix(api: Api, stack: Stack, two_shops: None) -> None:
     c.closing.start = Period.parse("2026-10-1")  # settlement starts there: one period to close
     c.closing.close("2026-10-1")
     members = {"manager": a.add("manager"), "clerk": a.add("clerk"),
-               "outside": a.add("manager", store_ids=[a.id + "-2"]), "disabled": a.add("manager")}
+               "outside": a.add("manager", store_ids=[a.second]), "disabled": a.add("manager")}
     tokens = {name: a.sign_in(m) for name, m in members.items()}
     tokens["owner"], tokens["other"] = a.owner, b.owner
     roles = {"owner": "owner", "other": "owner", **{n: m["role"] for n, m in members.items()}}
@@ -149,6 +142,7 @@ def test_access_matrix(api: Api, stack: Stack, two_shops: None) -> None:
         "merchant_export": lambda: ("POST", "/v1/merchant/exports", {}),
         "merchant_daily_sales": lambda: ("GET", "/v1/merchant/sales/daily", None),
         "merchant_contact": lambda: ("GET", "/v1/merchant/contact", None),
+        "merchant_stores": lambda: ("GET", "/v1/merchant/stores", None),
         "merchant_payouts": lambda: ("GET", "/v1/merchant/payouts", None),
         "merchant_payout_detail": lambda: ("GET", "/v1/merchant/payouts/2026-10-1/detail", None),
         "add_staff": lambda: ("POST", "/v1/merchant/staff", {"name": "新人", "role": "clerk"}),
@@ -182,9 +176,49 @@ def test_access_matrix(api: Api, stack: Stack, two_shops: None) -> None:
     assert answers[("merchant_cancel", "manager")] == 200 and answers[("merchant_export", "manager")] == 201
     assert answers[("add_staff", "manager")] == answers[("merchant_audit", "manager")] == 403
     assert answers[("merchant_live", "clerk")] == answers[("merchant_transactions", "clerk")] == 200
+    assert answers[("merchant_stores", "clerk")] == answers[("merchant_stores", "outside")] == 200
 
 
-def test_a_clerk_sees_only_today_and_its_shops(api: Api, stack: Stack, two_shops: None) -> None:
+def test_a_shop_filter_outside_the_scope_is_403_and_another_merchants_shop_404(api: Api, stack: Stack) -> None:
+    c = stack.container
+    clock = _clock(stack)
+    clock.set(TODAY_NOON)
+    drive.grant(c, "C-1", 100_000, "2027-12-31")
+    a = Business(stack, api, "女川商店")
+    b = Business(stack, api, "隣の店")
+    at_default, at_second = a.sell(100), a.sell(200, store=a.second)
+    outside = a.sign_in(a.add("manager", store_ids=[a.second]))
+    for path in ("/v1/merchant/transactions", "/v1/merchant/live", "/v1/merchant/sales/daily"):
+        mine = api.get(f"{path}?store_id={a.second}", token=outside)
+        assert mine.status == 200, path
+        refused = api.get(f"{path}?store_id={a.id}", token=outside)
+        assert (refused.status, refused.error_code) == (403, "forbidden"), path
+        for foreign in (b.id, b.second, "M-NOT-MINE"):
+            gone = api.get(f"{path}?store_id={foreign}", token=a.owner)
+            assert (gone.status, gone.error_code) == (404, "not_found"), (path, foreign)
+    before = snapshot(stack)
+    assert api.post("/v1/merchant/exports", {"store_id": a.id}, token=outside).status == 403
+    assert api.post(f"/v1/merchant/exports?store_id={b.second}", {}, token=a.owner).status == 404
+    assert snapshot(stack) == before
+    # no shop named: a member with a partial scope sees its shops only, the owner every shop
+    rows = api.get("/v1/merchant/transactions", token=outside).body
+    assert [r["payment_id"] for r in rows["items"]] == [at_second]
+    assert (rows["completed_count"], rows["completed_points"]) == (1, 200)
+    assert rows["items"][0]["store_id"] == a.second and rows["items"][0]["store_name"] == "女川商店 二号店"
+    days = api.get("/v1/merchant/sales/daily", token=outside).body["days"]
+    assert sum(d["completed_points"] for d in days) == 200
+    everything = api.get("/v1/merchant/transactions", token=a.owner).body
+    assert {r["payment_id"] for r in everything["items"]} == {at_default, at_second}
+    assert everything["completed_points"] == 300
+    only_default = api.get(f"/v1/merchant/transactions?store_id={a.id}", token=a.owner).body
+    assert [r["payment_id"] for r in only_default["items"]] == [at_default] and only_default["completed_points"] == 100
+    assert [s["store_id"] for s in api.get("/v1/merchant/stores", token=outside).body["items"]] == [a.second]
+    assert [s["store_id"] for s in api.get("/v1/merchant/stores", token=a.owner).body["items"]] == [a.id, a.second]
+    # payouts stay the whole merchant's money: a partial scope cannot see them
+    assert api.get("/v1/merchant/payouts", token=outside).status == 403
+
+
+def test_a_clerk_sees_only_today_and_its_shops(api: Api, stack: Stack) -> None:
     c = stack.container
     clock = _clock(stack)
     drive.grant(c, "C-1", 100_000, "2027-12-31")
@@ -203,13 +237,20 @@ def test_a_clerk_sees_only_today_and_its_shops(api: Api, stack: Stack, two_shops
         assert "今日" in refused.body["error"]["message"]
     assert api.get(f"/v1/merchant/payments/{today}", token=clerk).status == 200
     assert api.get(f"/v1/merchant/payments/{yesterday}", token=clerk).status == 403
-    # a clerk of the second shop only: the live feed holds none of the default shop's payments
-    other_shop = a.sign_in(a.add("clerk", store_ids=[a.id + "-2"]))
+    # a clerk of the second shop only: its register view (live feed and today's history) holds none of
+    # the default shop's payments, only its own shop's
+    other_shop = a.sign_in(a.add("clerk", store_ids=[a.second]))
     live = api.get("/v1/merchant/live", token=other_shop).body
     assert live["items"] == []
+    assert api.get("/v1/merchant/transactions", token=other_shop).body["items"] == []
     assert api.get(f"/v1/merchant/live?store_id={a.id}", token=other_shop).status == 403
     assert api.get("/v1/merchant/live?store_id=M-NOT-MINE", token=other_shop).status == 404
-    assert [i["payment_id"] for i in api.get("/v1/merchant/live", token=clerk).body["items"]] == [today]
+    assert api.get(f"/v1/merchant/payments/{today}", token=other_shop).status == 403
+    there = a.sell(60, store=a.second)
+    polled = api.get("/v1/merchant/live?after=" + live["cursor"], token=other_shop).body
+    assert [(i["payment_id"], i["store_id"]) for i in polled["items"]] == [(there, a.second)]
+    assert [r["payment_id"] for r in api.get("/v1/merchant/transactions", token=other_shop).body["items"]] == [there]
+    assert {i["payment_id"] for i in api.get("/v1/merchant/live", token=clerk).body["items"]} == {today, there}
 
 
 # -- staff lifecycle ------------------------------------------------------------------------------

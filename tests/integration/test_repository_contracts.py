@@ -21,8 +21,8 @@ from chalicelib.accounts.service import new_account
 from chalicelib.core.clock import JST, UTC
 from chalicelib.core.errors import NotFound, WriteRejected
 from chalicelib.merchants.bank import BankAccount
-from chalicelib.merchants.model import ACTIVE, SUSPENDED, Merchant
-from chalicelib.merchants.repository import MerchantIdTaken
+from chalicelib.merchants.model import ACTIVE, SUSPENDED, Merchant, Store
+from chalicelib.merchants.repository import MerchantIdTaken, StoreIdTaken
 from chalicelib.payments.model import COMPLETED, Grant, IdempotencyRecord, Payment
 from chalicelib.payments.wallet import Lot, Share, Wallet
 from chalicelib.settlement.model import Payout
@@ -206,6 +206,81 @@ def test_login_ids_and_merchant_ids_are_unique(repos: Repos) -> None:
     assert repos.c.merchant_repo.get("M2") is None and repos.c.account_repo.get("other") is None
     with pytest.raises(NotFound):
         repos.c.merchant_repo.set_status("NOPE", SUSPENDED, NOW)
+
+
+def shop(sid: str, mid: str = "M1", seconds: int = 0) -> Store:
+    return Store(sid, mid, f"支店{sid}", f"BRANCH {sid}", "5999", "ONAGAWA", ACTIVE,
+                 NOW + dt.timedelta(seconds=seconds))
+
+
+def test_shops_are_listed_per_merchant_found_by_id_and_their_ids_unique(repos: Repos) -> None:
+    m = repos.c.merchant_repo
+    m.add(*merchant("M1"))
+    m.add(*merchant("M2", login="m2"))
+    m.add_store(shop("S2", seconds=2), ACTIVE)
+    m.add_store(shop("S1", seconds=1), ACTIVE)
+    m.add_store(shop("S9", mid="M2"), ACTIVE)
+    assert [s.store_id for s in m.stores("M1")] == ["S1", "S2"] and [s.store_id for s in m.stores("M2")] == ["S9"]
+    assert m.get_store("S1") == shop("S1", seconds=1) and m.get_store("M1") is None and m.get_store("NOPE") is None
+    for taken in (shop("S1", mid="M2"), shop("M2"), shop("M1")):
+        with pytest.raises(StoreIdTaken):
+            m.add_store(taken, ACTIVE)
+    with pytest.raises(NotFound):
+        m.add_store(shop("S5", mid="NOPE"), ACTIVE)
+    with pytest.raises(MerchantIdTaken):
+        m.add(*merchant("S1", login="s1"))
+    assert [s.store_id for s in m.stores("M1")] == ["S1", "S2"] and m.get("S1") is None
+
+
+def test_a_suspended_shop_or_merchant_rejects_payments_at_it(repos: Repos) -> None:
+    m = repos.c.merchant_repo
+    m.add(*merchant("M1"))
+    m.add_store(shop("S1"), ACTIVE)
+    wallet = funded(repos)
+
+    def attempt(pid: str, store: str) -> set[str]:
+        try:
+            pay(repos, repos.c.payment_repo.wallet("C1"), msgspec.structs.replace(payment(pid, 10), store_id=store),
+                "k" + pid)
+        except WriteRejected as exc:
+            return exc.reasons
+        return set()
+
+    assert wallet.version == 1
+    suspended = m.set_store_status(shop("S1"), SUSPENDED, SUSPENDED, NOW)
+    assert suspended.status == SUSPENDED and m.get_store("S1") == suspended
+    assert attempt("P1", "S1") == {"merchant"} and attempt("P2", "M1") == set()
+    m.set_store_status(shop("S1"), ACTIVE, ACTIVE, NOW)
+    m.set_status("M1", SUSPENDED, NOW)
+    assert attempt("P3", "S1") == {"merchant"} and attempt("P4", "M1") == {"merchant"}
+    m.set_status("M1", ACTIVE, NOW)
+    assert attempt("P5", "S1") == set()
+    paid = repos.c.payment_repo.payment("P5")
+    assert paid is not None and paid.store_id == "S1"
+
+
+def test_history_and_day_totals_filter_by_shop(repos: Repos) -> None:
+    repos.c.merchant_repo.add(*merchant("M1"))
+    repos.c.merchant_repo.add_store(shop("S1"), ACTIVE)
+    funded(repos)
+    for pid, store, amount in (("P1", "M1", 10), ("P2", "S1", 20), ("P3", "S1", 40)):
+        pay(repos, repos.c.payment_repo.wallet("C1"),
+            msgspec.structs.replace(payment(pid, amount, NOW + dt.timedelta(seconds=int(pid[1]))), store_id=store),
+            "k" + pid)
+    repo = repos.c.payment_repo
+    day = NOW.astimezone(JST).date()
+    start, end = NOW, NOW + dt.timedelta(minutes=1)
+    for stores, pids, points in ((None, ["P3", "P2", "P1"], 70), (frozenset({"S1"}), ["P3", "P2"], 60),
+                                 (frozenset({"M1"}), ["P1"], 10), (frozenset({"M1", "S1"}), ["P3", "P2", "P1"], 70)):
+        rows, _ = repo.day_payments("M1", day, start, end, newest_first=True, stores=stores)
+        assert [p.payment_id for p in rows] == pids, stores
+        first, after = repo.day_payments("M1", day, start, end, newest_first=True, limit=1, stores=stores)
+        assert [p.payment_id for p in first] == pids[:1]
+        rest = repo.day_payments("M1", day, start, end, newest_first=True, limit=5, after=after,
+                                 stores=stores)[0] if after is not None else []
+        assert [p.payment_id for p in rest] == pids[1:], stores
+        assert repo.span_counts("M1", day, start, end, stores).sales_points == points
+        assert repo.day_counts("M1", day, day, stores)[day].sales_points == points
 
 
 def test_merchants_page_in_registration_order(repos: Repos) -> None:

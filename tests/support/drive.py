@@ -38,6 +38,11 @@ def pay(c: Container, consumer_id: str, merchant_id: str, amount: int, key: str 
     """A payment through the service (as the API makes it); the 201 body."""
     key = key or uuid.uuid4().hex
     result = c.payments.pay(PayCommand(consumer_id=consumer_id, idempotency_key=key, amount=amount,
-                                       merchant_id=merchant_id, fingerprint=key), render_created)
+                                       store_id=merchant_id, fingerprint=key), render_created)
     body: dict[str, Any] = json.loads(result.body)
     return body
+
+
+def add_store(c: Container, merchant_id: str, name_ja: str = "女川商店 駅前店", name_en: str = "ONAGAWA EKIMAE") -> str:
+    """A second (third, ...) shop of the merchant, as the operator adds it; its id."""
+    return c.merchants.add_store(merchant_id, name_ja=name_ja, name_en=name_en, mcc=None).store_id

@@ -131,6 +131,46 @@ def test_a_suspended_shop_cannot_be_paid_but_still_exists(a: Accounts) -> None:
     assert a.merchants.get(reg.merchant.merchant_id).status == SUSPENDED
 
 
+def test_shops_of_a_merchant_on_the_fakes(a: Accounts) -> None:
+    """SPEC §6a: the default shop is the merchant; added shops have their own ids, QR codes and status,
+    and a shop can be paid only while it and its merchant are active."""
+    reg = a.merchants.register(name_ja="本店", name_en="HONTEN", mcc="5411", bank=BANK)
+    mid = reg.merchant.merchant_id
+    default = a.merchants.store(mid)
+    assert (default.store_id, default.merchant_id, default.name_ja, default.is_default) == (mid, mid, "本店", True)
+    added = a.merchants.add_store(mid, name_ja="支店", name_en="SHITEN", mcc=None)
+    assert added.store_id != mid and added.mcc == "5411" and not added.is_default  # the merchant's MCC by default
+    assert [s.store_id for s in a.merchants.stores(mid)] == [mid, added.store_id]
+    assert a.merchants.store_ids(mid) == frozenset({mid, added.store_id})
+    payload = a.merchants.store_qr_payload(added)
+    assert decode_merchant_qr(payload, guid="JP.ONAGAWA.CHIIKIPOINT").merchant_id == added.store_id
+    assert a.merchants.lookup_qr(payload) == added
+    other = a.merchants.register(name_ja="隣", name_en="TONARI", mcc=None, bank=BANK).merchant.merchant_id
+    with pytest.raises(NotFound):
+        a.merchants.merchant_store(other, added.store_id)  # another merchant's shop: 404
+    with pytest.raises(NotFound):
+        a.merchants.add_store("NOPE", name_ja="店", name_en="SHOP", mcc=None)
+    with pytest.raises(InvalidRequest):
+        a.merchants.add_store(mid, name_ja="店", name_en="日本語", mcc=None)
+    with pytest.raises(InvalidRequest):
+        a.merchants.set_store_status(mid, mid, SUSPENDED)  # the default shop follows its merchant
+    a.merchants.set_store_status(mid, added.store_id, SUSPENDED)
+    with pytest.raises(MerchantUnavailable):
+        a.merchants.lookup_qr(payload)
+    assert a.merchants.lookup_qr(reg.qr_payload).store_id == mid
+    a.merchants.set_store_status(mid, added.store_id, "active")
+    a.merchants.set_status(mid, SUSPENDED)
+    with pytest.raises(MerchantUnavailable):
+        a.merchants.lookup_qr(payload)  # the merchant's suspension stops every shop of it
+    assert not a.merchants.repo.payable(added.store_id)  # type: ignore[attr-defined]
+    a.merchants.set_store_status(mid, added.store_id, "active")  # reactivating the shop alone is not enough
+    assert not a.merchants.repo.payable(added.store_id)  # type: ignore[attr-defined]
+    a.merchants.set_status(mid, "active")
+    assert a.merchants.repo.payable(added.store_id)  # type: ignore[attr-defined]
+    with pytest.raises(MerchantUnavailable):
+        a.merchants.require_active_store("NOPE")
+
+
 # -- the lockout holds when many checks race -------------------------------------------------------
 
 

@@ -157,3 +157,14 @@ def test_non_ascii_or_odd_points_are_row_errors(points: str) -> None:
         assert not isinstance(item, RowError) and item.points == 5
     else:
         assert isinstance(item, RowError) and line == 2
+
+
+def test_a_payment_body_without_store_id_fingerprints_as_before_the_field_existed() -> None:
+    """Idempotency records stored before ``store_id`` hold the old body's fingerprint: a retry of the same
+    body must still match it (and not answer idempotency_key_reused)."""
+    from chalicelib.http.routes.payments import _canonical
+    from chalicelib.payments.commands import PaymentRequest
+
+    assert _canonical(PaymentRequest(amount=5, qr="x")) == b'{"amount":5,"qr":"x","merchant_id":null}'
+    assert _canonical(PaymentRequest(amount=5, merchant_id="M1")) == b'{"amount":5,"qr":null,"merchant_id":"M1"}'
+    assert b'"store_id":"S1"' in _canonical(PaymentRequest(amount=5, store_id="S1"))

@@ -28,7 +28,7 @@ from chalicelib.core.errors import (
 )
 from chalicelib.merchants.bank import BankAccount
 from chalicelib.merchants.fake import FakeMerchantRepository
-from chalicelib.merchants.model import ACTIVE, SUSPENDED, Merchant
+from chalicelib.merchants.model import ACTIVE, SUSPENDED, Merchant, Store, default_store
 from chalicelib.payments.cancel import CancelService
 from chalicelib.payments.commands import GrantRequest
 from chalicelib.payments.fake import FakePaymentRepository
@@ -57,11 +57,11 @@ class World:
         self.cancels = CancelService(self.repo, self.clock, window_days=90, sleep=self.sleeps.append)
         self.grants = GrantService(self.repo, self.clock, sleep=self.sleeps.append)
 
-    def _lookup(self, merchant_id: str) -> Merchant:
+    def _lookup(self, merchant_id: str) -> Store:
         merchant = self.merchants.get(merchant_id)
         if merchant is None or not merchant.active:
             raise MerchantUnavailable()
-        return merchant
+        return default_store(merchant)
 
     def add_merchant(self, merchant_id: str, status: str = ACTIVE) -> None:
         merchant = Merchant(merchant_id, "女川商店", "SHOP", "5999", "ONAGAWA", status, merchant_id.lower(), BANK, NOW)
@@ -74,7 +74,7 @@ class World:
 
     def pay(self, amount: int, key: str = "k1", consumer: str = "C1", merchant: str = "M1",
             fingerprint: str | None = None) -> Any:
-        cmd = PayCommand(consumer_id=consumer, idempotency_key=key, amount=amount, merchant_id=merchant,
+        cmd = PayCommand(consumer_id=consumer, idempotency_key=key, amount=amount, store_id=merchant,
                          fingerprint=fingerprint or f"{merchant}:{amount}")
         return self.payments.pay(cmd, render)
 

@@ -18,6 +18,7 @@ from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routes.payments import PaymentOut, payment_fields
 from chalicelib.http.routing import Ctx, Routes
 from chalicelib.http.schemas import Cursor, JstTime, Limit, Link, Points
+from chalicelib.merchants.model import Store
 from chalicelib.payments.model import CANCELLED, Payment
 
 if TYPE_CHECKING:  # the console's modules load with its first route
@@ -42,11 +43,15 @@ class RangeQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 StatusFilter = Annotated[Literal["", "completed", "cancelled"],
                          Meta(description="only completed or only cancelled rows (the totals stay the range's)")]
-StoreId = Annotated[str, Meta(max_length=32, description="a shop of this merchant (today: its default shop, "
-                                                         "whose id is the merchant id)")]
+StoreId = Annotated[str, Meta(max_length=64, description="only this shop of the merchant (its default shop's id "
+                                                         "is the merchant id); none: every shop the member may see")]
 
 
-class HistoryQuery(RangeQuery, frozen=True, forbid_unknown_fields=True):
+class StoreRangeQuery(RangeQuery, frozen=True, forbid_unknown_fields=True):
+    store_id: StoreId = ""
+
+
+class HistoryQuery(StoreRangeQuery, frozen=True, forbid_unknown_fields=True):
     cursor: Cursor = ""
     limit: Limit | UnsetType = UNSET
     status: StatusFilter = ""
@@ -98,6 +103,26 @@ class CancelBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class ExportBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     from_: RangeFrom | None = msgspec.field(default=None, name="from")
     to: RangeTo | None = None
+    store_id: StoreId | None = None
+
+
+class ExportQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    store_id: StoreId = ""
+
+
+class StoreOut(msgspec.Struct, kw_only=True):
+    store_id: str
+    merchant_id: str
+    name_ja: str
+    name_en: str
+    mcc: str
+    status: Literal["active", "suspended"]
+    is_default: Annotated[bool, Meta(description="the merchant's default shop (its id is the merchant id)")]
+    created_at: JstTime
+
+
+class StoreList(msgspec.Struct):
+    items: list[StoreOut]
 
 
 class ExportOut(Link, kw_only=True):
@@ -146,6 +171,12 @@ class MeOut(msgspec.Struct, kw_only=True):
     staff_name: str = ""
 
 
+def store_out(s: Store) -> StoreOut:
+    return StoreOut(store_id=s.store_id, merchant_id=s.merchant_id, name_ja=s.name_ja, name_en=s.name_en, mcc=s.mcc,
+                    status="active" if s.active else "suspended", is_default=s.is_default,
+                    created_at=jst_iso(s.created_at))
+
+
 def history_row(p: Payment) -> HistoryRow:
     label = "取消" if p.status == CANCELLED else "完了"
     return HistoryRow(**payment_fields(p), name_en=p.name_en, status_label=label)  # type: ignore[arg-type]
@@ -174,18 +205,21 @@ def merchant_me(ctx: Ctx) -> MeOut:
 
 
 @routes.route("/v1/merchant/transactions", summary="取引履歴(分単位の期間、件数と合計)。レジ担当は今日の分だけ",
-              roles=MERCHANT, query=HistoryQuery, response=HistoryOut, staff_roles=EVERYONE)
+              roles=MERCHANT, query=HistoryQuery, response=HistoryOut, errors=[NotFound], staff_roles=EVERYONE)
 def merchant_transactions(ctx: Ctx, query: HistoryQuery) -> HistoryOut:
     c = ctx.container
     mid = ctx.merchant_id
     rng = parse_range(query.from_, query.to, ctx)
     require_today(ctx.staff_role, rng.start, rng.end, c.clock.now())
-    ctx.require_every_store()  # until the history filters by shop (?store_id=), a partial scope sees none
+    stores = ctx.store_filter(query.store_id)  # a partial scope sees its own shops only
     scope = f"merchant-tx|{mid}|{rng.start.isoformat()}|{rng.end.isoformat()}"
     if query.status:
         scope += f"|{query.status}"
+    if stores is not None:
+        scope += "|" + ",".join(sorted(stores))
     cursor = decode_cursor(c.cursor_secret, scope, query.cursor)
-    page = c.history.page(mid, rng, limit=query.limit or 50, cursor=cursor, status=query.status or None)
+    page = c.history.page(mid, rng, limit=query.limit or 50, cursor=cursor, status=query.status or None,
+                          stores=stores)
     return HistoryOut(items=[history_row(p) for p in page.rows],
                       next_cursor=encode_cursor(c.cursor_secret, scope, page.cursor),
                       from_=rng.from_label, to=rng.to_label, **totals_fields(page.totals))
@@ -252,26 +286,40 @@ def merchant_cancel(ctx: Ctx, payment_id: str, body: CancelBody) -> HistoryRow:
     return history_row(cancelled)
 
 
-@routes.route("/v1/merchant/exports", "POST", summary="CSV形式でエクスポート", roles=MERCHANT, status=201,
-              body=ExportBody, response=ExportOut, staff_roles=OWNER_MANAGER)
-def merchant_export(ctx: Ctx, body: ExportBody) -> ExportOut:
+@routes.route("/v1/merchant/exports", "POST", summary="CSV形式でエクスポート(store_id: 本文またはクエリで店舗を指定)",
+              roles=MERCHANT, status=201, body=ExportBody, query=ExportQuery, response=ExportOut, errors=[NotFound],
+              staff_roles=OWNER_MANAGER)
+def merchant_export(ctx: Ctx, body: ExportBody, query: ExportQuery) -> ExportOut:
     c = ctx.container
     rng = parse_range(body.from_ or "", body.to or "", ctx)
-    ctx.require_every_store()  # until the export filters by shop
-    result = c.exports.export(ctx.merchant_id, rng)
-    ctx.audit("export", f"{rng.from_label}〜{rng.to_label}", detail=f"{result.rows} rows")
+    if body.store_id and query.store_id and body.store_id != query.store_id:
+        raise InvalidRequest("store_id が本文とクエリで違います。", param="store_id")
+    requested = body.store_id or query.store_id
+    stores = ctx.store_filter(requested)  # a partial scope exports its own shops only
+    result = c.exports.export(ctx.merchant_id, rng, stores)
+    detail = f"{result.rows} rows" + (f", 店舗 {','.join(sorted(stores))}" if stores is not None else "")
+    ctx.audit("export", f"{rng.from_label}〜{rng.to_label}", detail=detail)
     return ExportOut(url=result.url, expires_at=jst_iso(result.expires_at), rows=result.rows,
                      filename=result.filename, from_=rng.from_label, to=rng.to_label)
 
 
-@routes.route("/v1/merchant/sales/daily", summary="日別売上(グラフ用)", roles=MERCHANT, query=RangeQuery,
-              response=DailyOut, staff_roles=OWNER_MANAGER)
-def merchant_daily_sales(ctx: Ctx, query: RangeQuery) -> DailyOut:
+@routes.route("/v1/merchant/sales/daily", summary="日別売上(グラフ用)", roles=MERCHANT, query=StoreRangeQuery,
+              response=DailyOut, errors=[NotFound], staff_roles=OWNER_MANAGER)
+def merchant_daily_sales(ctx: Ctx, query: StoreRangeQuery) -> DailyOut:
     c = ctx.container
     rng = parse_range(query.from_, query.to, ctx)
-    ctx.require_every_store()  # the daily totals are the whole merchant's
-    days = [DayOut(date=d.day.isoformat(), **totals_fields(d.totals)) for d in c.history.daily(ctx.merchant_id, rng)]
+    stores = ctx.store_filter(query.store_id)  # from the per-shop day totals: a partial scope sees its shops'
+    days = [DayOut(date=d.day.isoformat(), **totals_fields(d.totals))
+            for d in c.history.daily(ctx.merchant_id, rng, stores=stores)]
     return DailyOut(days=days, from_=rng.from_label, to=rng.to_label)
+
+
+@routes.route("/v1/merchant/stores", summary="店舗一覧(自分の担当店舗だけ)", roles=MERCHANT, response=StoreList,
+              staff_roles=EVERYONE)
+def merchant_stores(ctx: Ctx) -> StoreList:
+    scope = ctx.me.store_ids
+    stores = ctx.container.merchants.stores(ctx.merchant_id)
+    return StoreList(items=[store_out(s) for s in stores if scope is None or s.store_id in scope])
 
 
 @routes.route("/v1/merchant/contact", summary="お問い合わせ先", roles=MERCHANT, response=ContactOut,

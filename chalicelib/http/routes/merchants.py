@@ -1,4 +1,5 @@
-"""Operator routes for merchants: register, list, QR images, printable letter, status, password."""
+"""Operator routes for merchants and their shops: register, list, QR images, printable letter, status,
+password."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from chalice.app import Response
 from msgspec import Meta
 
 from chalicelib.core.clock import jst_iso
-from chalicelib.core.errors import InvalidRequest
+from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.http.cursors import decode_cursor, encode_cursor
 from chalicelib.http.routing import Ctx, Routes
 from chalicelib.http.schemas import JstTime, PageQuery
 from chalicelib.merchants.bank import bank_account
-from chalicelib.merchants.model import ACTIVE, REVOKED, SUSPENDED, Merchant
+from chalicelib.merchants.model import ACTIVE, REVOKED, SUSPENDED, Merchant, Store
 
 routes = Routes(__name__)
 OPERATOR = ["operator"]
@@ -226,3 +227,123 @@ def restore_merchant_access(ctx: Ctx, merchant_id: str) -> MerchantOut:
     out = merchant_out(ctx.container.merchants.restore_access(merchant_id))
     ctx.audit("access_restore", merchant_id)
     return out
+
+
+# -- shops (店舗) ----------------------------------------------------------------------------------
+class StoreBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name_ja: Annotated[str, Meta(min_length=1, max_length=25, description="店舗名(QRに載る)")]
+    name_en: Annotated[str, Meta(min_length=1, max_length=25, description="英字店舗名(ASCII、QRに載る)")]
+    mcc: Annotated[str, Meta(pattern=r"^[0-9]{4}$", description="業種コード(MCC)。省略時は事業者と同じ")] | None = None
+
+
+class StoreCreated(msgspec.Struct, kw_only=True):
+    store_id: str
+    merchant_id: str
+    name_ja: str
+    name_en: str
+    mcc: str
+    status: Literal["active", "suspended"]
+    qr_payload: str
+
+
+class AdminStoreOut(msgspec.Struct, kw_only=True):
+    store_id: str
+    merchant_id: str
+    name_ja: str
+    name_en: str
+    mcc: str
+    status: Literal["active", "suspended"]
+    is_default: Annotated[bool, Meta(description="the merchant's default shop: its id is the merchant id and "
+                                                 "its status the merchant's")]
+    created_at: JstTime
+    qr_payload: str
+
+
+class AdminStoreList(msgspec.Struct):
+    items: list[AdminStoreOut]
+
+
+def admin_store_out(ctx: Ctx, s: Store) -> AdminStoreOut:
+    return AdminStoreOut(store_id=s.store_id, merchant_id=s.merchant_id, name_ja=s.name_ja, name_en=s.name_en,
+                         mcc=s.mcc, status="active" if s.active else "suspended", is_default=s.is_default,
+                         created_at=jst_iso(s.created_at), qr_payload=ctx.container.merchants.store_qr_payload(s))
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/stores", "POST", summary="店舗を追加(専用のQRコードつき)",
+              roles=OPERATOR, status=201, body=StoreBody, response=StoreCreated, errors=[NotFound])
+def add_store(ctx: Ctx, merchant_id: str, body: StoreBody) -> StoreCreated:
+    service = ctx.container.merchants
+    store = service.add_store(merchant_id, name_ja=body.name_ja, name_en=body.name_en, mcc=body.mcc)
+    ctx.audit("store_add", store.store_id, merchant_id=merchant_id, detail=store.name_ja)
+    return StoreCreated(store_id=store.store_id, merchant_id=store.merchant_id, name_ja=store.name_ja,
+                        name_en=store.name_en, mcc=store.mcc, status="active",
+                        qr_payload=service.store_qr_payload(store))
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/stores", summary="事業者の店舗一覧(既定の店舗が先頭)",
+              roles=OPERATOR, response=AdminStoreList, errors=[NotFound])
+def list_stores(ctx: Ctx, merchant_id: str) -> AdminStoreList:
+    return AdminStoreList(items=[admin_store_out(ctx, s) for s in ctx.container.merchants.stores(merchant_id)])
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/stores/{store_id}/qr.png", summary="店舗QRコード(PNG)",
+              roles=OPERATOR, response="image/png", errors=[NotFound])
+def store_qr_png(ctx: Ctx, merchant_id: str, store_id: str) -> Response:
+    from chalicelib.merchants.qr_images import qr_png
+
+    service = ctx.container.merchants
+    payload = service.store_qr_payload(service.merchant_store(merchant_id, store_id))
+    return Response(body=qr_png(payload), status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": "private, max-age=300"})
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/stores/{store_id}/qr.svg", summary="店舗QRコード(SVG)",
+              roles=OPERATOR, response="image/svg+xml", errors=[NotFound])
+def store_qr_svg(ctx: Ctx, merchant_id: str, store_id: str) -> Response:
+    from chalicelib.merchants.qr_images import qr_svg
+
+    service = ctx.container.merchants
+    payload = service.store_qr_payload(service.merchant_store(merchant_id, store_id))
+    return Response(body=qr_svg(payload).decode("utf-8"), status_code=200,
+                    headers={"Content-Type": "image/svg+xml; charset=utf-8", "Cache-Control": "private, max-age=300"})
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/stores/{store_id}/letter", roles=OPERATOR, response="text/html",
+              summary="店舗の印刷用案内状(HTML、QRコードつき)", errors=[NotFound])
+def store_letter(ctx: Ctx, merchant_id: str, store_id: str) -> Response:
+    from chalicelib.merchants.qr_images import qr_letter_html
+
+    service = ctx.container.merchants
+    store = service.merchant_store(merchant_id, store_id)
+    if store.is_default:
+        return _letter(ctx, merchant_id, None)
+    settings = ctx.container.settings
+    base = settings.public_base_url or f"http://{ctx.header('host') or '127.0.0.1:8000'}"
+    html = qr_letter_html(
+        payload=service.store_qr_payload(store), name_ja=store.name_ja, name_en=store.name_en,
+        merchant_id=store.merchant_id, login_id="", initial_password=None, console_url=f"{base}/console/",
+        contact_phone=settings.contact_merchant_phone, contact_name=settings.contact_merchant_name,
+        contact_hours=settings.contact_merchant_hours, contact_address=settings.contact_merchant_address,
+        store_id=store.store_id,
+    )
+    return Response(body=html, status_code=200,
+                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+
+
+def _store_status(ctx: Ctx, merchant_id: str, store_id: str, status: str, action: str) -> AdminStoreOut:
+    store = ctx.container.merchants.set_store_status(merchant_id, store_id, status)
+    ctx.audit(action, store.store_id, merchant_id=merchant_id, detail=store.name_ja)
+    return admin_store_out(ctx, store)
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/stores/{store_id}/suspend", "POST", roles=OPERATOR,
+              response=AdminStoreOut, errors=[NotFound, InvalidRequest],
+              summary="店舗の利用停止(追加した店舗。既定の店舗は事業者ごと停止する)")
+def suspend_store(ctx: Ctx, merchant_id: str, store_id: str) -> AdminStoreOut:
+    return _store_status(ctx, merchant_id, store_id, SUSPENDED, "store_suspend")
+
+
+@routes.route("/v1/admin/merchants/{merchant_id}/stores/{store_id}/reactivate", "POST", roles=OPERATOR,
+              response=AdminStoreOut, errors=[NotFound, InvalidRequest], summary="店舗の利用再開")
+def reactivate_store(ctx: Ctx, merchant_id: str, store_id: str) -> AdminStoreOut:
+    return _store_status(ctx, merchant_id, store_id, ACTIVE, "store_reactivate")

@@ -33,15 +33,18 @@ class LookupQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     qr: Annotated[str, Meta(min_length=1, max_length=512, description="the scanned QR payload")]
 
 
-class ShopOut(msgspec.Struct):
+class ShopOut(msgspec.Struct, kw_only=True):
     merchant_id: str
     name_ja: str
     name_en: str
+    store_id: Annotated[str, Meta(description="the shop the code names (a merchant's default shop has its id)")]
 
 
 class PaymentOut(msgspec.Struct, kw_only=True):
     payment_id: Annotated[str, Meta(description="決済ID (10 characters, Crockford base32)")]
     merchant_id: str
+    store_id: Annotated[str, Meta(description="the shop paid at (the default shop has the merchant id)")]
+    store_name: Annotated[str, Meta(description="the shop's name")]
     consumer_id: str
     name_ja: str
     amount: Points
@@ -80,7 +83,8 @@ class GrantOut(msgspec.Struct):
 
 
 def payment_fields(p: Payment) -> dict[str, object]:
-    return {"payment_id": p.payment_id, "merchant_id": p.merchant_id, "consumer_id": p.consumer_id,
+    return {"payment_id": p.payment_id, "merchant_id": p.merchant_id, "store_id": p.store_id,
+            "store_name": p.store_name, "consumer_id": p.consumer_id,
             "name_ja": p.name_ja, "amount": p.amount, "status": p.status,
             "completed_at": jst_iso(p.completed_at),
             "cancelled_at": jst_iso(p.cancelled_at) if p.cancelled_at else None}
@@ -100,11 +104,20 @@ IDEMPOTENCY_KEY = HeaderParam("Idempotency-Key", True, {"type": "string", "minLe
                               "one key per payment attempt: a retry with the same key and body replays the answer")
 
 
+def _canonical(body: PaymentRequest) -> bytes:
+    """The body as the same-body check compares it: without ``store_id`` when absent, so that keys
+    stored before the field existed still match a retry of the same request."""
+    fields = msgspec.structs.asdict(body)
+    if fields["store_id"] is None:
+        del fields["store_id"]
+    return encode(fields)
+
+
 @routes.route("/v1/merchants/lookup", summary="QRコードから店舗を調べる", roles=CONSUMER, query=LookupQuery,
               response=ShopOut, errors=[InvalidQR, MerchantUnavailable])
 def lookup_merchant(ctx: Ctx, query: LookupQuery) -> ShopOut:
-    m = ctx.container.merchants.lookup_qr(query.qr)
-    return ShopOut(merchant_id=m.merchant_id, name_ja=m.name_ja, name_en=m.name_en)
+    s = ctx.container.merchants.lookup_qr(query.qr)
+    return ShopOut(merchant_id=s.merchant_id, name_ja=s.name_ja, name_en=s.name_en, store_id=s.store_id)
 
 
 @routes.route("/v1/payments", "POST", summary="ポイントで支払う", roles=CONSUMER, status=201, body=PaymentRequest,
@@ -114,12 +127,16 @@ def lookup_merchant(ctx: Ctx, query: LookupQuery) -> ShopOut:
 def create_payment(ctx: Ctx, body: PaymentRequest) -> Reply:
     c = ctx.container
     key = validate_idempotency_key(ctx.header("idempotency-key"))
-    if (body.qr is None) == (body.merchant_id is None):
-        raise InvalidRequest("qr か merchant_id のどちらか一方を指定してください。", param="qr")
-    merchant_id = c.merchants.merchant_id_from_qr(body.qr) if body.qr is not None else str(body.merchant_id)
+    if sum(x is not None for x in (body.qr, body.merchant_id, body.store_id)) != 1:
+        raise InvalidRequest("qr・store_id・merchant_id のどれか一つを指定してください。", param="qr")
+    if body.qr is not None:
+        store_id = c.merchants.merchant_id_from_qr(body.qr)  # the QR's merchant-id field names the shop
+    else:
+        store_id = str(body.store_id or body.merchant_id)
 
     result = c.payments.pay(PayCommand(consumer_id=ctx.me.subject, idempotency_key=key, amount=body.amount,
-                                       merchant_id=merchant_id, fingerprint=fingerprint(encode(body))),
+                                       store_id=store_id, fingerprint=fingerprint(_canonical(body)),
+                                       default_only=body.merchant_id is not None),
                             render_created)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     return Reply(result.body, status=result.status, headers=headers)

@@ -100,9 +100,95 @@
       h("button", { type: "button", text: "パスワード再発行", "aria-label": `パスワード再発行(${m.name_ja})`,
         onclick: () => resetPassword(m) }),
       h("button", { type: "button", text: "案内状", "aria-label": `${m.name_ja} の案内状を開く`,
-        onclick: () => openLetter(m.merchant_id, null) }));
+        onclick: () => openLetter(m.merchant_id, null) }),
+      h("button", { type: "button", text: "店舗", "aria-label": `${m.name_ja} の店舗`,
+        onclick: () => showStores(m) }));
     row.append(actions);
     return row;
+  }
+
+  // -- a merchant's shops (店舗) -------------------------------------------------------------------
+  let storesOf = null; // the merchant whose shops the panel shows
+
+  function storeRow(s) {
+    const path = merchantPath(s.merchant_id) + "/stores/" + encodeURIComponent(s.store_id);
+    const actions = h("td", { class: "cell-actions" },
+      h("button", { type: "button", text: "QRコード", "aria-label": `${s.name_ja} のQRコード(SVG)を開く`,
+        onclick: () => window.open(OP.BASE + path + "/qr.svg", "_blank", "noopener") }),
+      h("button", { type: "button", text: "案内状", "aria-label": `${s.name_ja} の案内状を開く`,
+        onclick: () => window.open(OP.BASE + path + "/letter", "_blank", "noopener") }));
+    if (!s.is_default) {
+      const suspend = s.status === "active";
+      actions.append(h("button", { type: "button", text: suspend ? "停止" : "再開",
+        "aria-label": `${s.name_ja} を${suspend ? "利用停止" : "利用再開"}`,
+        onclick: async () => {
+          clearMessage();
+          const ok = await confirmAction(suspend ? "この店舗を利用停止にしますか?" : "この店舗の利用を再開しますか?",
+            `「${s.name_ja}」` + (suspend ? "ではポイントを使えなくなります。" : "でふたたびポイントを使えるようにします。"));
+          if (!ok) return;
+          try {
+            await api("POST", path + (suspend ? "/suspend" : "/reactivate"));
+            showMessage(`「${s.name_ja}」を${suspend ? "利用停止" : "利用再開"}にしました。`, "ok");
+            loadStores();
+          } catch (err) {
+            fail(err);
+          }
+        } }));
+    }
+    return h("tr", { dataset: { storeId: s.store_id } },
+      h("td", { class: "mono", text: s.store_id }),
+      h("td", { text: s.name_ja + (s.is_default ? "(既定)" : "") }),
+      h("td", { text: s.name_en }),
+      h("td", {}, h("span", { class: "status " + s.status, text: MERCHANT_STATUS[s.status] || s.status })),
+      actions);
+  }
+
+  async function loadStores() {
+    if (!storesOf) return;
+    try {
+      const body = await api("GET", merchantPath(storesOf.merchant_id) + "/stores");
+      $("store-table").tBodies[0].replaceChildren(...body.items.map(storeRow));
+      OP.labelCells($("store-table"));
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  function showStores(m) {
+    clearMessage();
+    storesOf = m;
+    setText("stores-title", `店舗(${m.name_ja})`);
+    const panel = $("stores-panel");
+    panel.hidden = false;
+    loadStores().then(() => panel.focus());
+  }
+
+  function initStoreForm() {
+    $("store-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearMessage();
+      const button = $("store-add-button");
+      OP.clearNear(button);
+      if (!storesOf) return;
+      const body = { name_ja: $("store-name-ja").value.trim(), name_en: $("store-name-en").value.trim() };
+      const mcc = halfDigits($("store-mcc").value.trim());
+      if (mcc) body.mcc = mcc;
+      if (!body.name_ja || !body.name_en) {
+        fail(new OP.ApiError(400, "invalid_request", "店舗名を日本語と英字の両方で入力してください。"), undefined, button);
+        return;
+      }
+      button.disabled = true;
+      try {
+        const added = await api("POST", merchantPath(storesOf.merchant_id) + "/stores", { body });
+        $("store-form").reset();
+        showMessage(`店舗「${added.name_ja}」を追加しました(店舗ID ${added.store_id})。案内状を印刷してお渡しください。`, "ok");
+        await loadStores();
+      } catch (err) {
+        fail(err, undefined, button);
+      } finally {
+        button.disabled = false;
+      }
+    });
   }
 
   async function changeStatus(m, row, action) {
@@ -230,6 +316,7 @@
       }
     }
     $("more").addEventListener("click", load);
+    initStoreForm();
     $("register-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       clearMessage();

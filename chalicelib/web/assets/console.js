@@ -20,6 +20,41 @@
     OP.handleError(err, AREA, overrides);
   }
 
+  // -- the shops this person may see (GET /v1/merchant/stores answers only those) ------------------
+  let storesAsked = null;
+  const storeNames = new Map();
+  function loadStores() {
+    if (!storesAsked) {
+      storesAsked = api("GET", "/v1/merchant/stores").then((body) => {
+        for (const s of body.items) storeNames.set(s.store_id, s.name_ja);
+        return body.items;
+      }).catch((err) => {
+        storesAsked = null;
+        fail(err);
+        return [];
+      });
+    }
+    return storesAsked;
+  }
+
+  function storeFromUrl() {
+    const value = new URLSearchParams(window.location.search).get("store_id") || "";
+    return /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : "";
+  }
+
+  /* The 店舗 selector: shown only when this person sees more than one shop. */
+  async function initStoreSelect(selected, onChange) {
+    const select = $("store-filter");
+    if (!select) return;
+    const stores = await loadStores();
+    if (stores.length < 2) return;
+    select.replaceChildren(h("option", { value: "", text: "すべての店舗" }),
+      ...stores.map((s) => h("option", { value: s.store_id, text: s.name_ja })));
+    select.value = stores.some((s) => s.store_id === selected) ? selected : "";
+    $("store-field").hidden = false;
+    if (onChange) select.addEventListener("change", () => onChange(select.value));
+  }
+
   async function loadMe() {
     try {
       shop = await api("GET", "/v1/merchant/me");
@@ -37,6 +72,7 @@
   const POLL_MS = 3000;
   function liveFeed(handlers) {
     let cursor = null;
+    const store = handlers.store || "";
     let timer = null;
     let started = false;
     let stopped = false;
@@ -56,7 +92,10 @@
         const items = [];
         let body;
         do { // a backlog comes 50 at a time
-          body = await api("GET", "/v1/merchant/live" + (cursor ? "?after=" + encodeURIComponent(cursor) : ""));
+          const query = [];
+          if (cursor) query.push("after=" + encodeURIComponent(cursor));
+          if (store) query.push("store_id=" + encodeURIComponent(store));
+          body = await api("GET", "/v1/merchant/live" + (query.length ? "?" + query.join("&") : ""));
           cursor = body.cursor;
           items.push(...body.items);
         } while (body.items.length === 50);
@@ -117,9 +156,10 @@
     const from = params.get("from");
     const to = params.get("to");
     const status = /^(completed|cancelled)$/.test(params.get("status") || "") ? params.get("status") : "";
-    if (MINUTE.test(from || "") && MINUTE.test(to || "") && from <= to) return { from, to, status };
+    const store = storeFromUrl();
+    if (MINUTE.test(from || "") && MINUTE.test(to || "") && from <= to) return { from, to, status, store };
     const today = OP.todayJst();
-    return { from: today + "T00:00", to: today + "T23:59", status };
+    return { from: today + "T00:00", to: today + "T23:59", status, store };
   }
 
   function lastDayOfMonth(isoDate) {
@@ -164,7 +204,8 @@
       showMessage("終了日時は開始日時より後にしてください。");
       return null;
     }
-    return { from, to, status: $("status-filter") ? $("status-filter").value : "" };
+    return { from, to, status: $("status-filter") ? $("status-filter").value : "",
+      store: $("store-filter") ? $("store-filter").value : "" };
   }
 
   function rangeLabel(range) {
@@ -172,7 +213,8 @@
   }
 
   function rangeQuery(range) {
-    return "from=" + encodeURIComponent(range.from) + "&to=" + encodeURIComponent(range.to);
+    return "from=" + encodeURIComponent(range.from) + "&to=" + encodeURIComponent(range.to) +
+      (range.store ? "&store_id=" + encodeURIComponent(range.store) : "");
   }
 
   /* A paged table of payments: cursors are kept so 前へ returns to the exact earlier page.
@@ -322,6 +364,8 @@
       url.searchParams.set("to", range.to);
       if (range.status) url.searchParams.set("status", range.status);
       else url.searchParams.delete("status");
+      if (range.store) url.searchParams.set("store_id", range.store);
+      else url.searchParams.delete("store_id");
       window.history.replaceState(null, "", url.pathname + url.search);
       markPreset(range);
       if (onRange) onRange(range);
@@ -339,10 +383,14 @@
         const r = presetRange(button.dataset.preset);
         $("range-from").value = r.from;
         $("range-to").value = r.to;
-        apply({ ...r, status: $("status-filter").value });
+        apply({ ...r, status: $("status-filter").value, store: $("store-filter") ? $("store-filter").value : "" });
       });
     }
     $("status-filter").addEventListener("change", () => {
+      const range = readRange();
+      if (range) apply(range);
+    });
+    initStoreSelect(start.store, () => {
       const range = readRange();
       if (range) apply(range);
     });
@@ -405,7 +453,7 @@
     return h("tr", { class: p.status, dataset: { paymentId: p.payment_id } },
       timeCell(p.completed_at),
       h("td", { class: "mono", text: p.payment_id }),
-      h("td", { class: "col-shop", text: p.name_ja }),
+      h("td", { class: "col-shop", text: p.store_name || p.name_ja }),
       h("td", { class: "mono col-consumer", text: p.consumer_id }),
       h("td", { class: "num", text: points(p.amount) }),
       h("td", {}, statusBadge(p)),
@@ -568,13 +616,16 @@
       const range = readRange();
       if (!range) return;
       const nothing = "この期間には書き出す取引がありません。期間を変えてからもう一度お試しください。";
-      if (rangeCount === 0 && table.range && range.from === table.range.from && range.to === table.range.to) {
+      if (rangeCount === 0 && table.range && range.from === table.range.from && range.to === table.range.to &&
+          range.store === table.range.store) {
         showMessage(nothing, "info");
         return;
       }
       exportButton.disabled = true;
       try {
-        const result = await api("POST", "/v1/merchant/exports", { body: { from: range.from, to: range.to } });
+        const body = { from: range.from, to: range.to };
+        if (range.store) body.store_id = range.store;
+        const result = await api("POST", "/v1/merchant/exports", { body });
         if (result.rows === 0) {
           showMessage(nothing, "info");
           return;
@@ -596,6 +647,7 @@
     const row = h("tr", { class: p.status, tabindex: "-1", dataset: { paymentId: p.payment_id } },
       timeCell(p.completed_at),
       h("td", { class: "mono", text: p.payment_id }),
+      h("td", { class: "col-shop", text: p.store_name || p.name_ja }),
       h("td", { class: "mono col-consumer", text: p.consumer_id }),
       h("td", { class: "num", text: points(p.amount) }),
       h("td", {}, statusBadge(p)),
@@ -825,6 +877,7 @@
 
   function initRegister() {
     const events = []; // today's, oldest first
+    const store = storeFromUrl();
     const cancelled = new Set();
     let latestId = null;
 
@@ -837,7 +890,8 @@
       return h("li", { class: isCancel ? "cancellation" : cancelled.has(e.payment_id) ? "payment cancelled" : "payment" },
         h("span", { class: "r-time", text: clock(e.at) }),
         h("span", { class: "r-amount", text: (isCancel ? "取消 −" : "") + points(e.amount) + " ポイント" }),
-        h("span", { class: "r-id" }, "決済ID …", h("span", { class: "payment-id", text: last4(e.payment_id) })));
+        h("span", { class: "r-id" }, "決済ID …", h("span", { class: "payment-id", text: last4(e.payment_id) })),
+        storeNames.size > 1 ? h("span", { class: "r-shop", text: storeNames.get(e.store_id) || "" }) : "");
     }
 
     function render(flash) {
@@ -849,7 +903,7 @@
         setText("latest-amount", points(latest.amount));
         setText("latest-time", formatTime(latest.at));
         setText("latest-id", last4(latest.payment_id));
-        setText("latest-shop", shop ? shop.name_ja : "");
+        setText("latest-shop", storeNames.get(latest.store_id) || (shop ? shop.name_ja : ""));
         $("latest-cancelled").hidden = !cancelled.has(latest.payment_id);
         $("till-latest").classList.toggle("is-cancelled", cancelled.has(latest.payment_id));
         if (flash && latest.payment_id !== latestId) {
@@ -868,7 +922,8 @@
     async function totals() {
       const today = OP.todayJst();
       try {
-        const body = await api("GET", "/v1/merchant/transactions?from=" + today + "T00:00&to=" + today + "T23:59&limit=1");
+        const body = await api("GET", "/v1/merchant/transactions?from=" + today + "T00:00&to=" + today + "T23:59&limit=1" +
+          (store ? "&store_id=" + encodeURIComponent(store) : ""));
         setText("today-count", points(body.completed_count));
         setText("today-points", points(body.completed_points));
       } catch (err) {
@@ -885,11 +940,19 @@
     }
 
     $("chime-toggle").addEventListener("click", toggleChime);
+    // a till shows one shop (or every shop this person sees): choosing another reloads the page for it
+    initStoreSelect(store, (value) => {
+      const url = new URL(window.location.href);
+      if (value) url.searchParams.set("store_id", value);
+      else url.searchParams.delete("store_id");
+      window.location.assign(url.pathname + url.search);
+    });
     liveFeed({
+      store,
       onStatus: tillState,
       onStart: async (items) => {
         add(items);
-        await loadMe();
+        await Promise.all([loadMe(), loadStores()]);
         render(false);
         await totals();
       },
@@ -947,7 +1010,7 @@
     return h("tr", { dataset: { staffId: m.staff_id, status: m.status } },
       h("td", { text: m.name || "(最初のログイン)" }),
       h("td", { text: ROLE_LABEL[m.role] || m.role }),
-      h("td", { text: m.store_ids ? m.store_ids.join("、") : "すべての店舗" }),
+      h("td", { text: m.store_ids ? m.store_ids.map((id) => storeNames.get(id) || id).join("、") : "すべての店舗" }),
       h("td", { class: "mono", text: m.login_id }),
       h("td", { text: STAFF_STATUS[m.status] || m.status }),
       actions);
@@ -957,6 +1020,7 @@
     const tbody = $("staff-table").tBodies[0];
     async function load() {
       try {
+        await loadStores();
         const body = await api("GET", "/v1/merchant/staff");
         tbody.replaceChildren(...body.items.map((m) => staffRow(m, load)));
         OP.labelCells($("staff-table"));
@@ -965,10 +1029,7 @@
       }
     }
     const choices = $("store-choices");
-    loadMe().then((me) => {
-      if (!me) return;
-      // the shops of this merchant (today: its default shop; more come with the shops feature)
-      const shops = [{ store_id: me.merchant_id, name_ja: me.name_ja }];
+    loadStores().then((shops) => {
       choices.replaceChildren(...shops.map((s) => h("label", {},
         h("input", { type: "checkbox", name: "store_ids", value: s.store_id, checked: true }), " " + s.name_ja)));
     });
