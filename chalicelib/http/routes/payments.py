@@ -33,11 +33,12 @@ class LookupQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     qr: Annotated[str, Meta(min_length=1, max_length=512, description="the scanned QR payload")]
 
 
-class ShopOut(msgspec.Struct, kw_only=True):
+class ShopOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     merchant_id: str
     name_ja: str
     name_en: str
-    store_id: Annotated[str, Meta(description="the shop the code names (a merchant's default shop has its id)")]
+    store_id: Annotated[str | None, Meta(description="an added shop's id (absent for the merchant's default shop, "
+                                                     "whose id is merchant_id: SPEC §11's shape)")] = None
 
 
 class PaymentOut(msgspec.Struct, kw_only=True):
@@ -117,7 +118,8 @@ def _canonical(body: PaymentRequest) -> bytes:
               response=ShopOut, errors=[InvalidQR, MerchantUnavailable])
 def lookup_merchant(ctx: Ctx, query: LookupQuery) -> ShopOut:
     s = ctx.container.merchants.lookup_qr(query.qr)
-    return ShopOut(merchant_id=s.merchant_id, name_ja=s.name_ja, name_en=s.name_en, store_id=s.store_id)
+    return ShopOut(merchant_id=s.merchant_id, name_ja=s.name_ja, name_en=s.name_en,
+                   store_id=None if s.store_id == s.merchant_id else s.store_id)
 
 
 @routes.route("/v1/payments", "POST", summary="ポイントで支払う", roles=CONSUMER, status=201, body=PaymentRequest,
