@@ -6,7 +6,7 @@
    check's cost with a warm key cache is printed against PyJWT's bare RS256 decode.
 2. Payments per second through the whole app (chalice.test.Client: routing, RS256 token check,
    JSON parsing, the service, the response) against the single-threaded moto server, as a ratio
-   to the floor: the same GetItem + TransactWriteItems issued directly with boto3, in the same run,
+   to the floor: the same GetItem + TransactWriteItems (six items) issued directly with boto3, in the same run,
    interleaved in rounds so both see the same machine load.
 """
 
@@ -18,6 +18,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # no access log lines 
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import json
+import random
 import time
 import uuid
 from typing import Any
@@ -26,8 +27,9 @@ from chalice.test import Client
 
 from app import app
 from bench.common import RequestCounter, avs, emit, median, raw_client, start_stack, today_plus
-from chalicelib.core.clock import utc_key
+from chalicelib.core.clock import jst_date, utc_key
 from chalicelib.core.ids import new_id
+from chalicelib.core.periods import period_of
 from chalicelib.store.connection import client as store_client
 from tests.support import drive
 
@@ -138,7 +140,8 @@ def token_check_cost(c: object, token: str, n: int = 2000) -> None:
 
 
 def floor_payment(c: object, ddb: Any, merchant_id: str) -> None:
-    """The bare minimum a payment needs: read the wallet, write the same four items atomically."""
+    """The bare minimum a payment needs: read the wallet, write the same six items atomically (wallet,
+    payment, the shop's status check, idempotency record, a shard of the day's and the period's total)."""
     from chalicelib.bootstrap import Container
 
     assert isinstance(c, Container)
@@ -150,6 +153,7 @@ def floor_payment(c: object, ddb: Any, merchant_id: str) -> None:
     lot = wallet["lots"]["L"][0]["M"]
     lots = [{"id": lot["id"]["S"], "exp": lot["exp"]["S"], "pts": int(lot["pts"]["N"]) - 1}]
     pid, at, key = new_id(10), utc_key(now), uuid.uuid4().hex
+    day, period, shard = jst_date(now).isoformat(), period_of(now).id, random.randrange(8)
     ddb.transact_write_items(TransactItems=[
         {"Update": {"TableName": table, "Key": avs({"pk": "WALLET#BENCH-FLOOR", "sk": "WALLET"}),
                     "UpdateExpression": "SET lots = :lots, version = :next", "ConditionExpression": "version = :v",
@@ -165,7 +169,22 @@ def floor_payment(c: object, ddb: Any, merchant_id: str) -> None:
         {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(pk)", "Item": avs({
             "pk": f"IDEM#BENCH-FLOOR#{key}", "sk": "IDEM", "fingerprint": "x", "status": 201, "response": "{}",
             "ttl": int(now.timestamp()) + 86400})}},
+        total_update(table, merchant_id, f"D#{day}#{merchant_id}#{shard}", {}),
+        total_update(table, merchant_id, f"P#{period}#{merchant_id}#{shard}",
+                     {"gsi1pk": f"PAGG#{period}", "gsi1sk": f"{merchant_id}#{merchant_id}#{shard}"}),
     ])
+
+
+def total_update(table: str, merchant_id: str, sk: str, keys: dict[str, str]) -> dict[str, Any]:
+    """A sale added to one shard of a total (the day's or the period's), as SPEC §7's totals need."""
+    sets = {"merchant_id": merchant_id, "store_id": merchant_id, **keys}
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    values = {f":a{i}": v for i, v in enumerate(sets.values())}
+    return {"Update": {
+        "TableName": table, "Key": avs({"pk": f"AGG#{merchant_id}", "sk": sk}),
+        "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+                            + " ADD sales_count :one, sales_points :one",
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": avs({**values, ":one": 1})}}
 
 
 if __name__ == "__main__":
