@@ -16,18 +16,28 @@ Invariants of the finished template (checked by tests/integration/test_deploy_te
   Gateway keys the API's metrics, and so the 5XX alarm, by name).
 - Resources are only added or extended, never removed. Finishing a finished template changes nothing.
 
+``deployment.zip`` gets compiled bytecode beside every module (``__pycache__/*.cpython-3XX.pyc``,
+unchecked-hash pycs, so the zip's 2-second timestamps do not invalidate them): Lambda's code
+directory is read-only, so without them every cold start compiles app.py, chalicelib and the packaged
+dependencies from source (measured here: 96 of our modules, ≈ 50 ms, see bench/coldstart.py). Only
+when the functions' runtime is this interpreter's version (a pyc is only read by its own version).
+
 ``finish_template`` is pure (a dict in, a new dict out); ``main`` runs chalice and writes files.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import copy
 import json
 import os
+import py_compile
 import re
 import subprocess
 import sys
+import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -202,7 +212,37 @@ def package(stage: str, out: Path) -> Path:
     sam = out / "sam.json"
     template = json.loads(sam.read_text(encoding="utf-8"))
     sam.write_text(json.dumps(finish_template(template), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if runtimes(template) == {f"python{sys.version_info.major}.{sys.version_info.minor}"}:
+        add_bytecode(out / "deployment.zip")
     return sam
+
+
+def runtimes(template: Mapping[str, Any]) -> set[str]:
+    """The Lambda runtimes the template's functions use."""
+    default = template.get("Globals", {}).get("Function", {}).get("Runtime")
+    return {str(r.get("Properties", {}).get("Runtime") or default)
+            for r in template.get("Resources", {}).values() if r.get("Type") == FUNCTION_TYPE}
+
+
+def add_bytecode(archive: Path) -> int:
+    """Add an unchecked-hash pyc for every module in ``archive`` (rewritten in place); the count added."""
+    with tempfile.TemporaryDirectory(prefix="package-pyc-") as tmp:
+        root = Path(tmp)
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+            zf.extractall(root)
+        before = {i.filename for i in infos}
+        compileall.compile_dir(root, quiet=2, ddir="/var/task", workers=1,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        added = sorted(p for p in root.rglob("*.pyc") if p.relative_to(root).as_posix() not in before)
+        rebuilt = archive.with_suffix(".tmp")
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as out, zipfile.ZipFile(archive) as zf:
+            for info in infos:  # the original entries as they were (names, modes, order)
+                out.writestr(info, zf.read(info.filename))
+            for path in added:
+                out.write(path, path.relative_to(root).as_posix())
+        rebuilt.replace(archive)
+    return len(added)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

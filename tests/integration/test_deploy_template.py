@@ -458,3 +458,33 @@ def test_custom_metric_alarms_match_what_powertools_emits_in_the_deployed_functi
     assert {a["MetricName"] for a in custom} == {"SettlementCloseRuns", "LedgerCheckRuns", "LedgerDifference"}
     for alarm in custom:
         assert alarm["Dimensions"] == emitted, alarm["MetricName"]
+
+
+def test_the_package_ships_bytecode_that_lambda_reads_without_compiling(packaged: tuple[str, Path],
+                                                                         tmp_path: Path) -> None:
+    """Lambda's code directory is read-only: without shipped pycs every cold start compiles every module.
+    The pycs are unchecked-hash, so new timestamps on the extracted files (a zip keeps 2-second ones)
+    do not invalidate them: every chalicelib module `import app` loads comes from its pyc."""
+    import zipfile
+
+    archive = packaged[1].parent / "deployment.zip"
+    with zipfile.ZipFile(archive) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path)
+    sources = [n for n in names if n.endswith(".py") and n.startswith(("chalicelib/", "app.py", "pynamodb/"))]
+    tag = sys.implementation.cache_tag
+    missing = [n for n in sources if f"{n.rsplit('/', 1)[0] + '/' if '/' in n else ''}__pycache__/"
+               f"{n.rsplit('/', 1)[-1][:-3]}.{tag}.pyc" not in names]
+    assert sources and not missing, missing[:5]
+    for path in tmp_path.rglob("*.py"):
+        os.utime(path)  # a timestamp pyc would be stale now
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    run = subprocess.run([sys.executable, "-v", "-c", "import app"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    loaded = [line for line in run.stderr.splitlines() if line.startswith("# code object from")]
+    ours = [line for line in loaded if f"{tmp_path}/chalicelib/" in line]
+    assert len(ours) > 50, len(ours)  # the app's own modules were imported from the package
+    compiled = [line for line in ours if not line.rstrip("'").endswith(".pyc")]
+    assert not compiled, compiled[:5]
