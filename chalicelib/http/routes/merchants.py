@@ -12,6 +12,7 @@ from msgspec import Meta
 from chalicelib.core.clock import jst_iso
 from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.http.routes.console import StoreOut, store_out
 from chalicelib.http.routing import Ctx, Routes
 from chalicelib.http.schemas import JstTime, PageQuery
 from chalicelib.merchants.bank import bank_account
@@ -236,26 +237,9 @@ class StoreBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     mcc: Annotated[str, Meta(pattern=r"^[0-9]{4}$", description="業種コード(MCC)。省略時は事業者と同じ")] | None = None
 
 
-class StoreCreated(msgspec.Struct, kw_only=True):
-    store_id: str
-    merchant_id: str
-    name_ja: str
-    name_en: str
-    mcc: str
-    status: Literal["active", "suspended"]
-    qr_payload: str
+class AdminStoreOut(StoreOut, kw_only=True):
+    """A shop as the operator sees it: with its QR payload (for the printed code)."""
 
-
-class AdminStoreOut(msgspec.Struct, kw_only=True):
-    store_id: str
-    merchant_id: str
-    name_ja: str
-    name_en: str
-    mcc: str
-    status: Literal["active", "suspended"]
-    is_default: Annotated[bool, Meta(description="the merchant's default shop: its id is the merchant id and "
-                                                 "its status the merchant's")]
-    created_at: JstTime
     qr_payload: str
 
 
@@ -264,20 +248,16 @@ class AdminStoreList(msgspec.Struct):
 
 
 def admin_store_out(ctx: Ctx, s: Store) -> AdminStoreOut:
-    return AdminStoreOut(store_id=s.store_id, merchant_id=s.merchant_id, name_ja=s.name_ja, name_en=s.name_en,
-                         mcc=s.mcc, status="active" if s.active else "suspended", is_default=s.is_default,
-                         created_at=jst_iso(s.created_at), qr_payload=ctx.container.merchants.store_qr_payload(s))
+    return AdminStoreOut(**msgspec.structs.asdict(store_out(s)), qr_payload=ctx.container.merchants.store_qr_payload(s))
 
 
 @routes.route("/v1/admin/merchants/{merchant_id}/stores", "POST", summary="店舗を追加(専用のQRコードつき)",
-              roles=OPERATOR, status=201, body=StoreBody, response=StoreCreated, errors=[NotFound])
-def add_store(ctx: Ctx, merchant_id: str, body: StoreBody) -> StoreCreated:
+              roles=OPERATOR, status=201, body=StoreBody, response=AdminStoreOut, errors=[NotFound])
+def add_store(ctx: Ctx, merchant_id: str, body: StoreBody) -> AdminStoreOut:
     service = ctx.container.merchants
     store = service.add_store(merchant_id, name_ja=body.name_ja, name_en=body.name_en, mcc=body.mcc)
     ctx.audit("store_add", store.store_id, merchant_id=merchant_id, detail=store.name_ja)
-    return StoreCreated(store_id=store.store_id, merchant_id=store.merchant_id, name_ja=store.name_ja,
-                        name_en=store.name_en, mcc=store.mcc, status="active",
-                        qr_payload=service.store_qr_payload(store))
+    return admin_store_out(ctx, store)
 
 
 @routes.route("/v1/admin/merchants/{merchant_id}/stores", summary="事業者の店舗一覧(既定の店舗が先頭)",
