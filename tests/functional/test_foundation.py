@@ -12,6 +12,7 @@ from PIL import Image
 from chalicelib.core.clock import FixedClock
 from tests.functional.conftest import BANK
 from tests.support.api import Api
+from tests.support.local_api import http_json, serve_app
 from tests.support.stack import Stack
 
 
@@ -218,6 +219,15 @@ def test_unknown_route_and_wrong_method(api: Api) -> None:
     assert (missing.status, missing.error_code) == (404, "not_found")
     wrong = api.call("DELETE", "/v1/auth/login")
     assert wrong.status == 405 and wrong.error_code == "invalid_request"
+
+
+def test_methods_no_route_takes_get_the_json_405_over_http(stack: Stack) -> None:
+    """Through the server `make run` serves (chalice's own answers TRACE with an HTML 501 page)."""
+    with serve_app() as base:
+        for method in ("TRACE", "PROPFIND", "DELETE"):
+            status, body, headers = http_json(method, base + "/v1/merchant/transactions")
+            assert status == 405, (method, status, body)
+            assert body["error"]["code"] == "invalid_request" and headers["Content-Type"].startswith("application/json")
 
 
 def test_openapi_documents_every_route_and_only_those(api: Api) -> None:
