@@ -225,24 +225,29 @@ def runtimes(template: Mapping[str, Any]) -> set[str]:
 
 
 def add_bytecode(archive: Path) -> int:
-    """Add an unchecked-hash pyc for every module in ``archive`` (rewritten in place); the count added."""
+    """Compile an unchecked-hash pyc for every module in ``archive`` (rewritten in place) and return how
+    many. Any pyc already in it is dropped first: chalice copies ``chalicelib/`` as it is, so a
+    developer's ``__pycache__`` (timestamp pycs, stale once the files are extracted) would ride along."""
     with tempfile.TemporaryDirectory(prefix="package-pyc-") as tmp:
         root = Path(tmp)
         with zipfile.ZipFile(archive) as zf:
-            infos = zf.infolist()
-            zf.extractall(root)
-        before = {i.filename for i in infos}
-        compileall.compile_dir(root, quiet=2, ddir="/var/task", workers=1,
+            infos = [i for i in zf.infolist() if not _is_bytecode(i.filename)]
+            zf.extractall(root, members=infos)
+        compileall.compile_dir(root, quiet=2, ddir="/var/task", workers=1, force=True,
                                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        added = sorted(p for p in root.rglob("*.pyc") if p.relative_to(root).as_posix() not in before)
+        compiled = sorted(root.rglob("*.pyc"))
         rebuilt = archive.with_suffix(".tmp")
         with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as out, zipfile.ZipFile(archive) as zf:
             for info in infos:  # the original entries as they were (names, modes, order)
                 out.writestr(info, zf.read(info.filename))
-            for path in added:
+            for path in compiled:
                 out.write(path, path.relative_to(root).as_posix())
         rebuilt.replace(archive)
-    return len(added)
+    return len(compiled)
+
+
+def _is_bytecode(name: str) -> bool:
+    return name.endswith((".pyc", ".pyo")) or "__pycache__/" in name
 
 
 def main(argv: Sequence[str] | None = None) -> int:

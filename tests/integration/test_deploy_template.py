@@ -471,6 +471,9 @@ def test_the_package_ships_bytecode_that_lambda_reads_without_compiling(packaged
     with zipfile.ZipFile(archive) as zf:
         names = set(zf.namelist())
         zf.extractall(tmp_path)
+        flags = {n: int.from_bytes(zf.read(n)[4:8], "little") for n in names if n.endswith(".pyc")}
+    # PEP 552: 0b01 = hash-based, source not checked (a developer's timestamp pycs must not ride along)
+    assert flags and {n for n, f in flags.items() if f != 0b01} == set()
     sources = [n for n in names if n.endswith(".py") and n.startswith(("chalicelib/", "app.py", "pynamodb/"))]
     tag = sys.implementation.cache_tag
     missing = [n for n in sources if f"{n.rsplit('/', 1)[0] + '/' if '/' in n else ''}__pycache__/"
