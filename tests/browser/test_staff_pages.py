@@ -22,6 +22,21 @@ def status_of(page: Page, method: str, path: str, body: object = None) -> int:
         [method, path, body]))
 
 
+def first_login_as_clerk(site: Site, clerk: Page, login_id: str, initial: str) -> None:
+    """A new clerk signs in with the initial password, is led to change it, and lands on the register."""
+    clerk.goto(f"{site.base}/console/")
+    clerk.wait_for_url("**/console/login*")
+    clerk.get_by_label("ログインID").fill(login_id)
+    clerk.get_by_label("パスワード").fill(initial)
+    clerk.get_by_role("button", name="ログイン").click()
+    clerk.wait_for_url("**/console/password?next=register")
+    clerk.get_by_label("今のパスワード(初期パスワード)").fill(initial)
+    clerk.get_by_label("新しいパスワード", exact=True).fill(CLERK_PASSWORD)
+    clerk.get_by_label("新しいパスワード(確認のためもう一度)").fill(CLERK_PASSWORD)
+    clerk.get_by_role("button", name="変更する").click()
+    clerk.wait_for_url("**/console/register")
+
+
 def test_an_owner_adds_a_clerk_who_gets_the_register_view_only(site: Site, page: Page, browser: Browser,
                                                                  page_errors: PageErrors) -> None:
     shop = site.shop("スタッフ確認店", "STAFF TEST")
@@ -44,17 +59,7 @@ def test_an_owner_adds_a_clerk_who_gets_the_register_view_only(site: Site, page:
     clerk_context.on("page", page_errors.watch)
     clerk = clerk_context.new_page()
     try:
-        clerk.goto(f"{site.base}/console/")
-        clerk.wait_for_url("**/console/login*")
-        clerk.get_by_label("ログインID").fill(login_id)
-        clerk.get_by_label("パスワード").fill(initial)
-        clerk.get_by_role("button", name="ログイン").click()
-        clerk.wait_for_url("**/console/password?next=register")
-        clerk.get_by_label("今のパスワード(初期パスワード)").fill(initial)
-        clerk.get_by_label("新しいパスワード", exact=True).fill(CLERK_PASSWORD)
-        clerk.get_by_label("新しいパスワード(確認のためもう一度)").fill(CLERK_PASSWORD)
-        clerk.get_by_role("button", name="変更する").click()
-        clerk.wait_for_url("**/console/register")
+        first_login_as_clerk(site, clerk, login_id, initial)
 
         # the register view of its shop: a payment there shows up
         payment_id = site.sell(shop, consumer, 420)
@@ -194,17 +199,7 @@ def test_a_clerk_of_one_shop_sees_that_shops_register_view_only(site: Site, page
     clerk_context.on("page", page_errors.watch)
     clerk = clerk_context.new_page()
     try:
-        clerk.goto(f"{site.base}/console/")
-        clerk.wait_for_url("**/console/login*")
-        clerk.get_by_label("ログインID").fill(login_id)
-        clerk.get_by_label("パスワード").fill(initial)
-        clerk.get_by_role("button", name="ログイン").click()
-        clerk.wait_for_url("**/console/password?next=register")
-        clerk.get_by_label("今のパスワード(初期パスワード)").fill(initial)
-        clerk.get_by_label("新しいパスワード", exact=True).fill(CLERK_PASSWORD)
-        clerk.get_by_label("新しいパスワード(確認のためもう一度)").fill(CLERK_PASSWORD)
-        clerk.get_by_role("button", name="変更する").click()
-        clerk.wait_for_url("**/console/register")
+        first_login_as_clerk(site, clerk, login_id, initial)
         expect(clerk.locator("#till-state")).to_have_text("接続中", timeout=10_000)
 
         # a payment at the other shop first, then one at the clerk's: only the clerk's shows
