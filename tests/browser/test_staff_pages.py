@@ -246,3 +246,19 @@ def test_a_clerk_of_one_shop_sees_that_shops_register_view_only(site: Site, page
     expect(page.locator("#tx-table")).to_contain_text(elsewhere)
     expect(page.locator("#completed-points")).to_have_text("777")
     screenshot(page, "console-history-one-shop")
+
+    # the same pages on a phone: the shop selector fits, nothing scrolls sideways
+    page.set_viewport_size(PHONE)
+    page.goto(f"{site.base}/console/history")
+    expect(page.get_by_label("店舗")).to_be_visible()
+    rows = page.locator("#tx-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.locator(".col-shop").first).to_be_visible()  # several shops: each row names its shop
+    expect(rows.first).to_contain_text("二店舗の店 駅前店")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "console-history-one-shop")
+    page.goto(f"{site.base}/console/register?store_id={second}")
+    expect(page.get_by_label("店舗")).to_be_visible()
+    expect(page.locator("#today-count")).to_have_text("1", timeout=10_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "console-register-one-shop")

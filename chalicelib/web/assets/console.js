@@ -48,6 +48,7 @@
     if (!select) return;
     const stores = await loadStores();
     if (stores.length < 2) return;
+    document.body.classList.add("multi-shop"); // phones then show each row's shop name too
     select.replaceChildren(h("option", { value: "", text: "すべての店舗" }),
       ...stores.map((s) => h("option", { value: s.store_id, text: s.name_ja })));
     select.value = stores.some((s) => s.store_id === selected) ? selected : "";
